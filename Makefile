@@ -1,0 +1,110 @@
+# dnsbld build. `make run` and `make test` install missing Debian packages first
+# (scripts/deps.sh); the other targets expect them to be there.
+#
+#   make all      build bin/dnsbld, bin/dnsbl-loader
+#   make run      build, load zones/ and serve it (DNS 127.0.0.1:5300)
+#   make test     unit tests, end-to-end tests, then all of it again under ASan+UBSan
+#   make install  PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+# O: object directory, BIN: binary directory (the sanitizer build uses its own).
+O ?= build/obj
+BIN ?= bin
+SAN ?=
+
+PKGS := ldns lmdb libmicrohttpd jansson inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+TEST_LIBS = $(shell pkg-config --libs cmocka)
+
+OPT ?= -O2
+ifeq ($(SAN),1)
+OPT := -O1 -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS ?=
+CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers -Ilib -Iloader -Idnsbld \
+	$(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS = $(PKG_LIBS) -lpthread
+
+LIB_SRC := $(wildcard lib/*.c)
+LOADER_SRC := $(wildcard loader/*.c)
+DNSBLD_SRC := $(wildcard dnsbld/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LOADER_OBJ := $(LOADER_SRC:%.c=$(O)/%.o)
+DNSBLD_OBJ := $(DNSBLD_SRC:%.c=$(O)/%.o)
+# Modules of the programs that unit tests link (everything but main.c).
+LOADER_LIBOBJ := $(filter-out $(O)/loader/main.o,$(LOADER_OBJ))
+DNSBLD_LIBOBJ := $(filter-out $(O)/dnsbld/main.o,$(DNSBLD_OBJ))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+PROGRAMS := $(BIN)/dnsbld $(BIN)/dnsbl-loader
+
+.PHONY: all deps run test check unit e2e asan bench install clean
+all: $(PROGRAMS)
+
+deps:
+	@./scripts/deps.sh
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libdnsbl.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/dnsbld: $(DNSBLD_OBJ) $(O)/libdnsbl.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/dnsbl-loader: $(LOADER_OBJ) $(O)/libdnsbl.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LOADER_LIBOBJ) $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+# Runs every unit test binary; cmocka prints its own summary per binary.
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# End-to-end tests against the real binaries in $(BIN).
+e2e: $(PROGRAMS)
+	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/e2e
+
+check: unit e2e
+
+# The whole suite again, built with AddressSanitizer and UBSan.
+asan:
+	$(MAKE) SAN=1 O=build/asan/obj BIN=build/asan/bin check
+
+test: deps
+	$(MAKE) check
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) asan
+
+run: deps
+	$(MAKE) all
+	./scripts/run-demo.sh
+
+bench: deps
+	$(MAKE) all
+	@echo "bench: see the Performance issue; not yet implemented"
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN)/dnsbld $(DESTDIR)$(PREFIX)/sbin/dnsbld
+	install -m 755 $(BIN)/dnsbl-loader $(DESTDIR)$(PREFIX)/bin/dnsbl-loader
+
+clean:
+	rm -rf build bin run
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,379 @@
+#include "answer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "err.h"
+#include "wire.h"
+
+/* RFC 5782 test points. */
+#define TEST_LISTED4 0x7f000002u   /* 127.0.0.2 */
+#define TEST_UNLISTED4 0x7f000001u /* 127.0.0.1 */
+
+int answer_ctx_init(struct answer_ctx *ctx, const struct zone_table *zones,
+		    struct store_reader *reader)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->zones = zones;
+	ctx->reader = reader;
+	ctx->zstate = calloc(zones->count ? zones->count : 1, sizeof(*ctx->zstate));
+	return ctx->zstate == NULL ? DNSBL_ENOMEM : 0;
+}
+
+void answer_ctx_free(struct answer_ctx *ctx)
+{
+	free(ctx->zstate);
+	ctx->zstate = NULL;
+}
+
+void answer_batch_begin(struct answer_ctx *ctx)
+{
+	ctx->batch++;
+	ctx->now = (uint32_t)time(NULL);
+	ctx->store_ok = ctx->reader != NULL && store_reader_begin(ctx->reader) == 0;
+	if (ctx->reader != NULL && !ctx->store_ok)
+		ctx->stats.store_errors++;
+	ctx->in_batch = true;
+}
+
+void answer_batch_end(struct answer_ctx *ctx)
+{
+	if (ctx->store_ok)
+		store_reader_end(ctx->reader);
+	ctx->store_ok = false;
+	ctx->in_batch = false;
+}
+
+/* The zone's store record for this batch; NULL when the store has none. */
+static const struct store_zone *zone_state_get(struct answer_ctx *ctx, unsigned zi)
+{
+	struct zone_state *zs = &ctx->zstate[zi];
+
+	if (zs->batch != ctx->batch) {
+		zs->batch = ctx->batch;
+		zs->present = ctx->store_ok &&
+			      store_zone_get(ctx->reader, ctx->zones->zones[zi].cfg->name,
+					     &zs->rec) == 0;
+	}
+	return zs->present ? &zs->rec : NULL;
+}
+
+/* What the answer is made of, decided before anything is written. */
+enum outcome {
+	OUT_LISTED,   /* NOERROR with A/TXT */
+	OUT_NODATA,   /* NOERROR, SOA in authority */
+	OUT_NXDOMAIN, /* NXDOMAIN, SOA in authority */
+	OUT_APEX,     /* apex: SOA/NS */
+	OUT_SERVFAIL,
+};
+
+struct listing {
+	uint32_t a;
+	const char *txt; /* template; NULL = none */
+	size_t txt_len;
+	uint32_t addr;   /* the queried IPv4 address, for "$" */
+};
+
+struct response {
+	struct wire_out w;
+	uint16_t ancount, nscount, arcount;
+};
+
+static void rr_begin(struct response *r, size_t owner_off, uint16_t type, uint32_t ttl)
+{
+	wire_put_ptr(&r->w, owner_off);
+	wire_put_u16(&r->w, type);
+	wire_put_u16(&r->w, DNS_C_IN);
+	wire_put_u32(&r->w, ttl);
+}
+
+static void put_soa(struct response *r, const struct zone *z, size_t apex_off,
+		    uint32_t serial, uint32_t ttl)
+{
+	rr_begin(r, apex_off, DNS_T_SOA, ttl);
+	wire_put_u16(&r->w, (uint16_t)(z->soa_names_len + 20));
+	wire_put_bytes(&r->w, z->soa_names, z->soa_names_len);
+	wire_put_u32(&r->w, serial);
+	wire_put_bytes(&r->w, z->soa_times, sizeof(z->soa_times));
+}
+
+/* Expands "$" (the address) and "$$" (a dollar sign) into ctx->txt. */
+static size_t txt_expand(struct answer_ctx *ctx, const char *tpl, size_t len, uint32_t addr)
+{
+	char ip[16];
+	size_t iplen = 0, n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (tpl[i] == '$' && i + 1 < len && tpl[i + 1] == '$') {
+			if (n < sizeof(ctx->txt))
+				ctx->txt[n++] = '$';
+			i++;
+		} else if (tpl[i] == '$') {
+			if (iplen == 0)
+				iplen = addr4_format(addr, ip);
+			size_t room = sizeof(ctx->txt) - n;
+			size_t c = iplen < room ? iplen : room;
+			memcpy(ctx->txt + n, ip, c);
+			n += c;
+		} else if (n < sizeof(ctx->txt)) {
+			ctx->txt[n++] = tpl[i];
+		}
+	}
+	return n;
+}
+
+static void put_listing(struct answer_ctx *ctx, struct response *r, const struct zone *z,
+			const struct listing *l, uint16_t qtype, bool *nodata)
+{
+	*nodata = false;
+	if (qtype == DNS_T_A || qtype == DNS_T_ANY) {
+		/* ANY gets the A record alone: small on purpose (RFC 8482) */
+		rr_begin(r, DNS_HEADER_SIZE, DNS_T_A, z->ttl);
+		wire_put_u16(&r->w, 4);
+		wire_put_u32(&r->w, l->a);
+		r->ancount++;
+	} else if (qtype == DNS_T_TXT && l->txt != NULL) {
+		size_t n = txt_expand(ctx, l->txt, l->txt_len, l->addr);
+		rr_begin(r, DNS_HEADER_SIZE, DNS_T_TXT, z->ttl);
+		wire_put_txt_rdata(&r->w, ctx->txt, n);
+		r->ancount++;
+	} else {
+		*nodata = true;
+	}
+}
+
+/* Decides an IPv4 zone's answer for the k labels below the apex. */
+static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const uint8_t *qname,
+				   const struct dns_query *q, unsigned k, struct listing *l)
+{
+	const struct zone *z = &ctx->zones->zones[zi];
+	uint32_t addr = 0;
+
+	if (k > 4)
+		return OUT_NXDOMAIN;
+	for (unsigned j = 0; j < k; j++) {
+		/* the first label is the last octet */
+		const uint8_t *lab = qname + q->label_off[k - 1 - j];
+		int o = addr4_octet_parse((const char *)lab + 1, lab[0]);
+		if (o < 0)
+			return OUT_NXDOMAIN;
+		addr |= (uint32_t)o << (24 - 8 * j);
+	}
+	const struct store_zone *zrec = zone_state_get(ctx, zi);
+	if (ctx->reader != NULL && !ctx->store_ok)
+		return OUT_SERVFAIL;
+
+	struct ip_prefix p;
+	prefix4_make(&p, addr, 8 * k);
+	if (k < 4) {
+		/* an empty non-terminal when anything below it is listed (RFC 8020) */
+		if ((TEST_LISTED4 & prefix4_mask(8 * k)) == addr)
+			return OUT_NODATA;
+		if (zrec == NULL)
+			return OUT_NXDOMAIN;
+		int rc = store_any_listed_within(ctx->reader, zrec, &p, ctx->now);
+		if (rc < 0) {
+			ctx->stats.store_errors++;
+			return OUT_SERVFAIL;
+		}
+		return rc ? OUT_NODATA : OUT_NXDOMAIN;
+	}
+
+	l->addr = addr;
+	l->a = z->a;
+	l->txt = z->txt_len ? z->txt : NULL;
+	l->txt_len = z->txt_len;
+	if (addr == TEST_LISTED4)
+		return OUT_LISTED;
+	if (addr == TEST_UNLISTED4 || zrec == NULL)
+		return OUT_NXDOMAIN;
+
+	struct store_entry e;
+	int rc = store_lookup(ctx->reader, zrec, &p, ctx->now, &e, NULL);
+	if (rc == DNSBL_ENOTFOUND)
+		return OUT_NXDOMAIN;
+	if (rc < 0) {
+		ctx->stats.store_errors++;
+		return OUT_SERVFAIL;
+	}
+	if (e.flags & STORE_F_EXCLUDE)
+		return OUT_NXDOMAIN;
+	if (e.flags & STORE_F_A)
+		l->a = e.a;
+	if (e.flags & STORE_F_NOTXT) {
+		l->txt = NULL;
+	} else if (e.flags & STORE_F_TXT) {
+		/* points into the snapshot, which lives until the batch ends */
+		l->txt = e.txt;
+		l->txt_len = e.txt_len;
+	}
+	return OUT_LISTED;
+}
+
+/* Writes header and question of the response; returns false if they do not fit. */
+static bool response_start(struct response *r, const uint8_t *pkt, const struct dns_query *q,
+			   uint8_t *out, size_t cap)
+{
+	wire_out_init(&r->w, out, cap);
+	r->ancount = r->nscount = r->arcount = 0;
+	wire_put_u16(&r->w, q->id);
+	wire_put_u16(&r->w, 0); /* flags, set at the end */
+	wire_put_u16(&r->w, q->has_question ? 1 : 0);
+	wire_put_u16(&r->w, 0);
+	wire_put_u16(&r->w, 0);
+	wire_put_u16(&r->w, 0);
+	if (q->has_question)
+		wire_put_bytes(&r->w, pkt + DNS_HEADER_SIZE, q->question_end - DNS_HEADER_SIZE);
+	return r->w.err == 0;
+}
+
+static size_t response_finish(struct response *r, const struct dns_query *q, uint16_t flags,
+			      int rcode, bool edns)
+{
+	if (edns) {
+		/* room for this was kept out of w.cap by the caller */
+		r->w.cap += DNS_OPT_RR_SIZE;
+		wire_put_u8(&r->w, 0);
+		wire_put_u16(&r->w, DNS_T_OPT);
+		wire_put_u16(&r->w, ANSWER_EDNS_UDP_SIZE);
+		wire_put_u8(&r->w, (uint8_t)(rcode >> 4)); /* extended rcode */
+		wire_put_u8(&r->w, 0);                     /* version */
+		wire_put_u16(&r->w, q->edns_do ? 0x8000 : 0);
+		wire_put_u16(&r->w, 0);
+		r->arcount++;
+	}
+	flags |= DNS_F_QR | (q->flags & (0x7800 | DNS_F_RD | DNS_F_CD)) | (uint16_t)(rcode & 0xf);
+	wire_set_u16(&r->w, 2, flags);
+	wire_set_u16(&r->w, 6, r->ancount);
+	wire_set_u16(&r->w, 8, r->nscount);
+	wire_set_u16(&r->w, 10, r->arcount);
+	return r->w.err ? 0 : r->w.pos;
+}
+
+static void count_rcode(struct answer_stats *s, int rcode)
+{
+	switch (rcode) {
+	case DNS_R_NOERROR: s->noerror++; break;
+	case DNS_R_NXDOMAIN: s->nxdomain++; break;
+	case DNS_R_REFUSED: s->refused++; break;
+	case DNS_R_FORMERR: s->formerr++; break;
+	case DNS_R_NOTIMP: s->notimp++; break;
+	case DNS_R_SERVFAIL: s->servfail++; break;
+	default: break;
+	}
+}
+
+size_t answer_query(struct answer_ctx *ctx, const uint8_t *pkt, size_t len, uint8_t *out,
+		    size_t outcap, bool tcp)
+{
+	struct dns_query q;
+	struct response r;
+	enum dns_parse_result pr;
+	size_t limit, reserve;
+	uint16_t flags = 0;
+	int rcode;
+
+	ctx->stats.queries++;
+	pr = dns_query_parse(pkt, len, &q);
+	if (pr == DNS_PARSE_DROP || outcap < DNS_HEADER_SIZE + DNS_OPT_RR_SIZE) {
+		ctx->stats.dropped++;
+		return 0;
+	}
+	if (tcp)
+		limit = outcap > 0xffff ? 0xffff : outcap;
+	else if (q.edns)
+		limit = q.edns_udp_size < ANSWER_EDNS_UDP_SIZE ? q.edns_udp_size : ANSWER_EDNS_UDP_SIZE;
+	else
+		limit = DNS_UDP_NO_EDNS;
+	if (limit > outcap)
+		limit = outcap;
+	reserve = q.edns ? DNS_OPT_RR_SIZE : 0;
+
+	if (!response_start(&r, pkt, &q, out, limit - reserve)) {
+		/* a question too long to echo within the limit: header only */
+		q.has_question = false;
+		response_start(&r, pkt, &q, out, limit - reserve);
+		count_rcode(&ctx->stats, DNS_R_FORMERR);
+		return response_finish(&r, &q, DNS_F_TC, DNS_R_NOERROR, q.edns);
+	}
+	if (pr == DNS_PARSE_ERROR) {
+		count_rcode(&ctx->stats, q.rcode);
+		return response_finish(&r, &q, 0, q.rcode, q.edns);
+	}
+	if (q.qclass != DNS_C_IN || q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR) {
+		count_rcode(&ctx->stats, DNS_R_REFUSED);
+		return response_finish(&r, &q, 0, DNS_R_REFUSED, q.edns);
+	}
+	const uint8_t *qname = pkt + DNS_HEADER_SIZE;
+	int zi = zone_table_find(ctx->zones, qname, q.label_off, q.nlabels);
+	if (zi < 0) {
+		count_rcode(&ctx->stats, DNS_R_REFUSED);
+		return response_finish(&r, &q, 0, DNS_R_REFUSED, q.edns);
+	}
+
+	const struct zone *z = &ctx->zones->zones[zi];
+	unsigned k = q.nlabels - z->apex_labels;
+	size_t apex_off = DNS_HEADER_SIZE + q.label_off[k];
+	struct listing l;
+	enum outcome oc;
+
+	if (k == 0)
+		oc = OUT_APEX;
+	else if (z->cfg->type == ZONE_TYPE_IP)
+		oc = ip_zone_lookup(ctx, (unsigned)zi, qname, &q, k, &l);
+	else
+		oc = OUT_NXDOMAIN; /* domain zones: not served yet */
+
+	const struct store_zone *zrec = oc == OUT_SERVFAIL ? NULL : zone_state_get(ctx, (unsigned)zi);
+	uint32_t serial = zrec != NULL ? zrec->serial : 0;
+	bool nodata = false;
+	flags = DNS_F_AA;
+	rcode = DNS_R_NOERROR;
+	switch (oc) {
+	case OUT_LISTED:
+		put_listing(ctx, &r, z, &l, q.qtype, &nodata);
+		break;
+	case OUT_APEX:
+		if (q.qtype == DNS_T_SOA || q.qtype == DNS_T_ANY) {
+			put_soa(&r, z, apex_off, serial, z->ttl);
+			r.ancount++;
+		} else if (q.qtype == DNS_T_NS) {
+			for (unsigned i = 0; i < z->ns_count; i++) {
+				rr_begin(&r, apex_off, DNS_T_NS, z->ttl);
+				wire_put_u16(&r.w, z->ns[i].len);
+				wire_put_bytes(&r.w, z->ns[i].wire, z->ns[i].len);
+				r.ancount++;
+			}
+		} else {
+			nodata = true;
+		}
+		break;
+	case OUT_NODATA:
+		nodata = true;
+		break;
+	case OUT_NXDOMAIN:
+		rcode = DNS_R_NXDOMAIN;
+		nodata = true;
+		break;
+	case OUT_SERVFAIL:
+		flags = 0;
+		rcode = DNS_R_SERVFAIL;
+		break;
+	}
+	if (nodata) {
+		put_soa(&r, z, apex_off, serial, z->neg_ttl);
+		r.nscount++;
+	}
+	if (r.w.err != 0) {
+		/* does not fit: the question alone, with TC, so the client retries on TCP */
+		r.w.err = 0;
+		r.w.pos = q.question_end;
+		r.ancount = r.nscount = 0;
+		flags |= DNS_F_TC;
+		ctx->stats.truncated++;
+	}
+	count_rcode(&ctx->stats, rcode);
+	return response_finish(&r, &q, flags, rcode, q.edns);
+}

@@ -1,0 +1,64 @@
+/* Answer building: one query in, one response out, written into a caller's buffer
+ * over a copy of the query's header and question. Never allocates; everything it
+ * needs lives in a per-worker struct answer_ctx sized once at start-up. */
+#ifndef DNSBLD_ANSWER_H
+#define DNSBLD_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "zone.h"
+
+#define ANSWER_EDNS_UDP_SIZE 1232 /* what we advertise and send at most over UDP */
+#define ANSWER_TXT_MAX 4096       /* longest TXT after "$" expansion */
+
+/* Counters kept per worker (no sharing, no atomics). */
+struct answer_stats {
+	uint64_t queries, dropped, noerror, nxdomain, refused, formerr, notimp, servfail,
+		truncated, store_errors;
+};
+
+/* Per-zone store state, read once per batch. */
+struct zone_state {
+	uint64_t batch;    /* batch in which rec was read */
+	bool present;      /* the zone exists in the store */
+	struct store_zone rec;
+};
+
+struct answer_ctx {
+	const struct zone_table *zones;
+	struct store_reader *reader; /* NULL: serve without a store (tests) */
+	bool in_batch;
+	bool store_ok;     /* the batch's read transaction began */
+	uint64_t batch;
+	uint32_t now;
+	struct zone_state *zstate; /* one per zone, owned by the ctx */
+	char txt[ANSWER_TXT_MAX];  /* scratch for TXT expansion */
+	struct answer_stats stats;
+};
+
+/* Prepares ctx for zones, reading from reader (which the caller owns; may be NULL).
+ * Returns 0 or DNSBL_ENOMEM. */
+int answer_ctx_init(struct answer_ctx *ctx, const struct zone_table *zones,
+		    struct store_reader *reader);
+
+/* Frees what answer_ctx_init allocated (not the reader). */
+void answer_ctx_free(struct answer_ctx *ctx);
+
+/* Starts a batch: one store snapshot and one clock reading for the queries that
+ * follow until answer_batch_end. */
+void answer_batch_begin(struct answer_ctx *ctx);
+
+/* Ends the batch and releases the snapshot. */
+void answer_batch_end(struct answer_ctx *ctx);
+
+/* Answers the query pkt[0..len) into out[0..outcap). tcp selects the size limit
+ * (UDP: 512, or the client's EDNS size up to ANSWER_EDNS_UDP_SIZE; TCP: outcap).
+ * Must be called between answer_batch_begin and answer_batch_end. Returns the
+ * response length, or 0 when the packet is to be dropped. */
+size_t answer_query(struct answer_ctx *ctx, const uint8_t *pkt, size_t len, uint8_t *out,
+		    size_t outcap, bool tcp);
+
+#endif

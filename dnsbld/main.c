@@ -1,0 +1,115 @@
+/* dnsbld: the authoritative DNSxL responder. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "zone.h"
+
+#define DEFAULT_CONFIG "/etc/dnsbl/dnsbl.conf"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: dnsbld [-c FILE] [-f]\n"
+		   "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+		   "  -f       stay in the foreground and log to stderr\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG;
+	bool foreground = false;
+	static char errbuf[16384];
+	struct config cfg;
+	struct zone_table zones;
+	struct store *store = NULL;
+	struct server *srv = NULL;
+	sigset_t sigs;
+	int opt, sig, rc;
+
+	while ((opt = getopt(argc, argv, "c:fh")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("dnsbld", 0);
+	if (config_load(path, &cfg, errbuf, sizeof(errbuf)) < 0) {
+		fputs(errbuf, stderr);
+		return 1;
+	}
+	/* Become a daemon before any thread or LMDB environment exists. */
+	if (!foreground) {
+		if (daemon(0, 0) < 0) {
+			log_err("cannot daemonize: %s", strerror(errno));
+			return 1;
+		}
+		log_init("dnsbld", 1);
+	}
+	if ((rc = zone_table_init(&zones, &cfg)) < 0) {
+		log_err("zones: %s", dnsbl_strerror(rc));
+		return 1;
+	}
+	rc = store_open(&store, cfg.db, STORE_RDONLY | STORE_CREATE);
+	if (rc < 0) {
+		log_err("cannot open store %s: %s", cfg.db, dnsbl_strerror(rc));
+		return 1;
+	}
+	/* Signals go to this thread only: workers inherit the blocked mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = server_create(&srv, &cfg, &zones, store)) < 0 || (rc = server_start(srv)) < 0) {
+		log_err("cannot start: %s", dnsbl_strerror(rc));
+		server_free(srv);
+		store_close(store);
+		return 1;
+	}
+	for (unsigned i = 0; i < cfg.zone_count; i++) {
+		const struct zone_config *z = &cfg.zones[i];
+		log_info("zone %s: type %s, policy %s, ttl %u", z->name,
+			 z->type == ZONE_TYPE_IP ? "ip" : "name",
+			 z->policy == ZONE_POLICY_BLOCK ? "block" : "allow", z->ttl);
+	}
+	for (unsigned i = 0; i < cfg.listen_count; i++)
+		log_info("listening on %s (UDP and TCP)", cfg.listen[i].text);
+	log_info("started: %u zones, %u workers, store %s", cfg.zone_count, server_workers(srv),
+		 cfg.db);
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			/* data changes need no signal: the store is read live */
+			log_info("SIGHUP ignored: store changes are served without reload");
+			continue;
+		}
+		log_info("signal %d: stopping", sig);
+		break;
+	}
+	server_stop(srv);
+	server_free(srv);
+	store_close(store);
+	zone_table_free(&zones);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,151 @@
+#include "addr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+
+int addr4_octet_parse(const char *s, size_t len)
+{
+	int v = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v > 255 ? -1 : v;
+}
+
+int addr4_parse(const char *s, size_t len, uint32_t *out)
+{
+	uint32_t a = 0;
+	size_t start = 0;
+	int octets = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != '.')
+			continue;
+		int v = addr4_octet_parse(s + start, i - start);
+		if (v < 0 || octets == 4)
+			return DNSBL_ESYNTAX;
+		a = (a << 8) | (uint32_t)v;
+		octets++;
+		start = i + 1;
+	}
+	if (octets != 4)
+		return DNSBL_ESYNTAX;
+	*out = a;
+	return 0;
+}
+
+uint32_t prefix4_mask(unsigned len)
+{
+	return len == 0 ? 0 : len >= 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+}
+
+void prefix4_make(struct ip_prefix *out, uint32_t addr, unsigned len)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = ADDR_FAMILY_V4;
+	out->len = (uint8_t)(len > 32 ? 32 : len);
+	addr &= prefix4_mask(out->len);
+	out->addr[0] = (uint8_t)(addr >> 24);
+	out->addr[1] = (uint8_t)(addr >> 16);
+	out->addr[2] = (uint8_t)(addr >> 8);
+	out->addr[3] = (uint8_t)addr;
+}
+
+uint32_t prefix4_addr(const struct ip_prefix *p)
+{
+	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
+	       (uint32_t)p->addr[2] << 8 | p->addr[3];
+}
+
+int prefix4_parse(const char *s, size_t len, struct ip_prefix *out)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	unsigned plen = 32;
+	uint32_t a;
+
+	if (addr4_parse(s, alen, &a) < 0)
+		return DNSBL_ESYNTAX;
+	if (slash) {
+		size_t nlen = len - alen - 1;
+		if (nlen == 0 || nlen > 2 || (nlen == 2 && slash[1] == '0'))
+			return DNSBL_ESYNTAX;
+		plen = 0;
+		for (size_t i = 0; i < nlen; i++) {
+			char c = slash[1 + i];
+			if (c < '0' || c > '9')
+				return DNSBL_ESYNTAX;
+			plen = plen * 10 + (unsigned)(c - '0');
+		}
+		if (plen > 32)
+			return DNSBL_ESYNTAX;
+	}
+	prefix4_make(out, a, plen);
+	return (a & ~prefix4_mask(plen)) ? DNSBL_EHOSTBITS : 0;
+}
+
+size_t addr4_format(uint32_t a, char *buf)
+{
+	return (size_t)snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+				(a >> 8) & 255, a & 255);
+}
+
+size_t prefix_format(const struct ip_prefix *p, int bare_host, char *buf, size_t size)
+{
+	char a[16];
+	int n;
+
+	addr4_format(prefix4_addr(p), a);
+	if (bare_host && p->len == 32)
+		n = snprintf(buf, size, "%s", a);
+	else
+		n = snprintf(buf, size, "%s/%u", a, p->len);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+int range4_to_prefixes(uint32_t lo, uint32_t hi,
+		       int (*fn)(const struct ip_prefix *p, void *arg), void *arg)
+{
+	uint64_t cur = lo, end = (uint64_t)hi + 1;
+
+	if (lo > hi)
+		return DNSBL_EINVAL;
+	while (cur < end) {
+		/* The largest block aligned at cur that does not pass end. */
+		unsigned len = 32;
+		while (len > 0) {
+			uint64_t size = 1ull << (32 - (len - 1));
+			if ((cur & (size - 1)) != 0 || cur + size > end)
+				break;
+			len--;
+		}
+		struct ip_prefix p;
+		prefix4_make(&p, (uint32_t)cur, len);
+		int rc = fn(&p, arg);
+		if (rc != 0)
+			return rc;
+		cur += 1ull << (32 - len);
+	}
+	return 0;
+}
+
+int prefix_contains(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	unsigned full = a->len / 8, rest = a->len % 8;
+
+	if (a->family != b->family || a->len > b->len)
+		return 0;
+	if (memcmp(a->addr, b->addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a->addr[full] & mask) == (b->addr[full] & mask);
+}

@@ -1,0 +1,59 @@
+/* IP addresses and prefixes: strict, bounded text parsing and formatting.
+ * Parsers take (text, length), need no NUL terminator, never read past len, and
+ * accept only canonical decimal octets (no leading zeros, no signs, no spaces). */
+#ifndef DNSBL_ADDR_H
+#define DNSBL_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADDR_FAMILY_V4 4
+#define ADDR_FAMILY_V6 6
+
+/* An IP prefix. addr holds the address in network order (4 bytes used for IPv4);
+ * bits past len are always zero. */
+struct ip_prefix {
+	uint8_t family; /* ADDR_FAMILY_V4 or ADDR_FAMILY_V6 */
+	uint8_t len;    /* 0..32 (IPv4) or 0..128 (IPv6) */
+	uint8_t addr[16];
+};
+
+/* Parses a dotted-quad IPv4 address of exactly len bytes into *out (host order).
+ * Returns 0 or DNSBL_ESYNTAX. */
+int addr4_parse(const char *s, size_t len, uint32_t *out);
+
+/* Parses one decimal octet 0..255 (1-3 digits, no leading zero). Returns the value
+ * or -1 when s[0..len) is not one. */
+int addr4_octet_parse(const char *s, size_t len);
+
+/* Parses "a.b.c.d" (a /32) or "a.b.c.d/n" into *out. Returns 0, DNSBL_ESYNTAX, or
+ * DNSBL_EHOSTBITS when the address has bits set past n (out is then masked). */
+int prefix4_parse(const char *s, size_t len, struct ip_prefix *out);
+
+/* Builds the IPv4 prefix addr/len (addr in host order; host bits are cleared). */
+void prefix4_make(struct ip_prefix *out, uint32_t addr, unsigned len);
+
+/* Returns the IPv4 address of an IPv4 prefix in host order. */
+uint32_t prefix4_addr(const struct ip_prefix *p);
+
+/* Returns the netmask for an IPv4 prefix length 0..32 in host order. */
+uint32_t prefix4_mask(unsigned len);
+
+/* Writes the IPv4 address a (host order) as dotted quad with a NUL into buf (at
+ * least 16 bytes). Returns the text length. */
+size_t addr4_format(uint32_t a, char *buf);
+
+/* Writes p as "a.b.c.d/len" (or "a.b.c.d" for a /32 when bare_host != 0) into buf
+ * (at least 19 bytes for IPv4). Returns the text length. */
+size_t prefix_format(const struct ip_prefix *p, int bare_host, char *buf, size_t size);
+
+/* Calls fn for each prefix of the smallest set of CIDR blocks that covers exactly the
+ * inclusive IPv4 range [lo, hi] (host order), in address order. Stops at and returns
+ * fn's first non-zero result; DNSBL_EINVAL when lo > hi. */
+int range4_to_prefixes(uint32_t lo, uint32_t hi,
+		       int (*fn)(const struct ip_prefix *p, void *arg), void *arg);
+
+/* Returns non-zero when prefix a contains prefix b (same family, a->len <= b->len). */
+int prefix_contains(const struct ip_prefix *a, const struct ip_prefix *b);
+
+#endif

@@ -1,0 +1,91 @@
+/* The configuration file shared by dnsbld, dnsbl-loader and dnsbl-api (INI, inih).
+ *
+ *   [server]  db, listen, threads, tcp_idle_timeout, tcp_max_connections
+ *   [api]     listen, tokens
+ *   [zone NAME]  type, policy, exempt, ttl, a, txt, soa, ns
+ *
+ * Every problem is reported as "file:line: what is wrong" (line 0 for whole-file
+ * problems such as a missing zone), and all problems in a file are reported. */
+#ifndef DNSBL_CONFIG_H
+#define DNSBL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_NS 8
+#define CONFIG_TXT_MAX 1024 /* longest TXT template, in bytes */
+#define DNAME_WIRE_MAX 255
+
+enum zone_type { ZONE_TYPE_IP, ZONE_TYPE_NAME };
+enum zone_policy { ZONE_POLICY_BLOCK, ZONE_POLICY_ALLOW };
+
+/* A domain name in uncompressed, lower-cased wire form. */
+struct dname {
+	uint8_t len; /* including the root label */
+	uint8_t wire[DNAME_WIRE_MAX];
+};
+
+struct listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char text[64]; /* as written in the config */
+};
+
+struct zone_config {
+	char name[256];   /* lower case, no trailing dot ("bl.example") */
+	struct dname apex;
+	enum zone_type type;
+	enum zone_policy policy;
+	char exempt[256]; /* allowlist zone name, "" for none */
+	uint32_t ttl;
+	uint32_t a;       /* default A, host order */
+	char txt[CONFIG_TXT_MAX + 1]; /* default TXT template, "" for none */
+	struct dname soa_mname, soa_rname;
+	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
+	unsigned ns_count;
+	struct dname ns[CONFIG_MAX_NS];
+	int line;         /* where the section starts */
+};
+
+struct config {
+	char path[4096];
+	char db[4096];
+	unsigned listen_count;
+	struct listen_addr listen[CONFIG_MAX_LISTEN];
+	unsigned threads;           /* 0 = one per CPU */
+	unsigned tcp_idle_timeout;  /* seconds */
+	unsigned tcp_max_connections;
+	unsigned api_listen_count;
+	struct listen_addr api_listen[CONFIG_MAX_LISTEN];
+	char api_tokens[4096];
+	unsigned zone_count;
+	struct zone_config *zones;  /* owned by the config */
+};
+
+/* Reads and checks the config file at path into *cfg. Problems are written to err
+ * (one per line, "file:line: reason", NUL-terminated, truncated to errsize).
+ * Returns 0, DNSBL_ENOTFOUND (file cannot be opened), DNSBL_EINVAL (problems found)
+ * or DNSBL_ENOMEM. On failure *cfg holds nothing to free. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errsize);
+
+/* Frees what config_load allocated. */
+void config_free(struct config *cfg);
+
+/* Returns the zone called name (any case, trailing dot allowed) or NULL. The result
+ * points into cfg. */
+const struct zone_config *config_zone(const struct config *cfg, const char *name);
+
+/* Parses "host:port", "[v6]:port" into *out. Returns 0 or DNSBL_ESYNTAX. */
+int config_parse_listen(const char *s, struct listen_addr *out);
+
+/* Converts a presentation-format domain name (trailing dot optional) to lower-case
+ * wire form. Returns 0 or DNSBL_ESYNTAX. */
+int dname_from_text(const char *s, struct dname *out);
+
+/* Writes the wire name as text without trailing dot ("" for the root) into buf.
+ * Returns the length, or DNSBL_ENOSPC. */
+int dname_to_text(const uint8_t *wire, size_t len, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,915 @@
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+
+#define STORE_MAP_SIZE (64ull << 30) /* address space only; the file grows as needed */
+#define STORE_MAX_READERS 512
+#define KEY_MAX (4 + 16)
+#define VALUE_FIXED 24
+#define WRITER_ZONES 64
+#define SOURCE_NAME_MAX 64
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, entries;
+	bool rdonly;
+};
+
+struct store_reader {
+	struct store *s;
+	MDB_txn *txn;
+	bool active;
+};
+
+struct writer_zone {
+	char name[256];
+	struct store_zone z;
+	bool changed;
+};
+
+struct store_writer {
+	struct store *s;
+	MDB_txn *txn;
+	unsigned nzones;
+	struct writer_zone zones[WRITER_ZONES];
+	/* an active replacement */
+	bool replacing;
+	MDB_dbi replace_dbi;
+	struct store_zone *replace_zone;
+	uint16_t replace_source;
+};
+
+/* The zone record as stored (host byte order, fixed layout). */
+struct zone_record {
+	uint16_t id;
+	uint16_t pad;
+	uint32_t serial;
+	uint32_t created;
+	uint32_t pad2;
+	uint64_t lens4;
+	uint64_t lens6[3];
+};
+_Static_assert(sizeof(struct zone_record) == 48, "zone record layout");
+
+static int map_mdb_error(int rc, const char *what)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		return DNSBL_ENOTFOUND;
+	if (rc == MDB_MAP_FULL) {
+		log_err("store: %s: map full (%s)", what, mdb_strerror(rc));
+		return DNSBL_EFULL;
+	}
+	log_err("store: %s: %s", what, mdb_strerror(rc));
+	return DNSBL_ESTORE;
+}
+
+static size_t addr_bytes(uint8_t family)
+{
+	return family == ADDR_FAMILY_V6 ? 16 : 4;
+}
+
+static unsigned family_bits(uint8_t family)
+{
+	return family == ADDR_FAMILY_V6 ? 128 : 32;
+}
+
+static size_t key_build(uint8_t *key, uint16_t zid, uint8_t family, uint8_t len,
+			const uint8_t *addr)
+{
+	key[0] = (uint8_t)(zid >> 8);
+	key[1] = (uint8_t)zid;
+	key[2] = family;
+	key[3] = len;
+	memcpy(key + 4, addr, addr_bytes(family));
+	return 4 + addr_bytes(family);
+}
+
+/* Copies the first len bits of src into dst (addr_bytes long), zeroing the rest. */
+static void mask_addr(uint8_t *dst, const uint8_t *src, unsigned len, size_t nbytes)
+{
+	size_t full = len / 8;
+	unsigned rest = len % 8;
+
+	memcpy(dst, src, full);
+	memset(dst + full, 0, nbytes - full);
+	if (rest)
+		dst[full] = (uint8_t)(src[full] & (0xff << (8 - rest)));
+}
+
+static bool lens_has(const struct store_zone *z, uint8_t family, unsigned len)
+{
+	if (family == ADDR_FAMILY_V4)
+		return (z->lens4 >> len) & 1;
+	return (z->lens6[len / 64] >> (len % 64)) & 1;
+}
+
+static void lens_set(struct store_zone *z, uint8_t family, unsigned len)
+{
+	if (family == ADDR_FAMILY_V4)
+		z->lens4 |= 1ull << len;
+	else
+		z->lens6[len / 64] |= 1ull << (len % 64);
+}
+
+static int entry_decode(const MDB_val *v, struct store_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size < VALUE_FIXED || v->mv_size < VALUE_FIXED + (size_t)p[1])
+		return DNSBL_ESTORE;
+	e->flags = p[0];
+	e->reason_len = p[1];
+	memcpy(&e->source_id, p + 2, 2);
+	memcpy(&e->a, p + 4, 4);
+	memcpy(&e->first_seen, p + 8, 4);
+	memcpy(&e->last_seen, p + 12, 4);
+	memcpy(&e->hits, p + 16, 4);
+	memcpy(&e->expires, p + 20, 4);
+	e->reason = (const char *)p + VALUE_FIXED;
+	e->txt = e->reason + e->reason_len;
+	e->txt_len = v->mv_size - VALUE_FIXED - e->reason_len;
+	return 0;
+}
+
+static size_t entry_encode(uint8_t *p, const struct store_entry *e)
+{
+	p[0] = e->flags;
+	p[1] = (uint8_t)e->reason_len;
+	memcpy(p + 2, &e->source_id, 2);
+	memcpy(p + 4, &e->a, 4);
+	memcpy(p + 8, &e->first_seen, 4);
+	memcpy(p + 12, &e->last_seen, 4);
+	memcpy(p + 16, &e->hits, 4);
+	memcpy(p + 20, &e->expires, 4);
+	memcpy(p + VALUE_FIXED, e->reason, e->reason_len);
+	size_t n = VALUE_FIXED + e->reason_len;
+	if (e->flags & STORE_F_TXT) {
+		memcpy(p + n, e->txt, e->txt_len);
+		n += e->txt_len;
+	}
+	return n;
+}
+
+static bool entry_active(const struct store_entry *e, uint32_t now)
+{
+	return e->expires == 0 || e->expires > now;
+}
+
+/* --- opening --- */
+
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char c = buf[i];
+			buf[i] = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -1;
+			buf[i] = c;
+		}
+	}
+	return 0;
+}
+
+static int env_open(struct store *s, const char *path, bool rdonly)
+{
+	int rc;
+	unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (rdonly ? MDB_RDONLY : 0);
+
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		return map_mdb_error(rc, "mdb_env_create");
+	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
+	mdb_env_set_mapsize(s->env, STORE_MAP_SIZE);
+	if ((rc = mdb_env_open(s->env, path, flags, 0644)) != 0) {
+		log_err("store: cannot open %s: %s", path, mdb_strerror(rc));
+		mdb_env_close(s->env);
+		s->env = NULL;
+		return rc == ENOENT ? DNSBL_ENOTFOUND : DNSBL_ESTORE;
+	}
+	s->rdonly = rdonly;
+	return 0;
+}
+
+/* Opens (and with create, makes) the named databases and checks the schema. */
+static int schema_open(struct store *s, bool create)
+{
+	MDB_txn *txn;
+	MDB_val k = { 6, "schema" }, v;
+	uint32_t version = STORE_SCHEMA_VERSION;
+	unsigned dbflags = create ? MDB_CREATE : 0;
+	int rc;
+
+	rc = mdb_txn_begin(s->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+	if (rc != 0)
+		return map_mdb_error(rc, "begin");
+	if ((rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "entries", dbflags, &s->entries)) != 0) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND) {
+			log_err("store: not initialised (run dnsbl-loader or dnsbld once with write access)");
+			return DNSBL_ENOTFOUND;
+		}
+		return map_mdb_error(rc, "open databases");
+	}
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && create) {
+		v.mv_size = sizeof(version);
+		v.mv_data = &version;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	} else if (rc == 0) {
+		if (v.mv_size != sizeof(version) ||
+		    (memcpy(&version, v.mv_data, sizeof(version)), version != STORE_SCHEMA_VERSION)) {
+			mdb_txn_abort(txn);
+			log_err("store: schema version %u, this build reads %u", version,
+				STORE_SCHEMA_VERSION);
+			return DNSBL_EVERSION;
+		}
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return map_mdb_error(rc, "schema");
+	}
+	return map_mdb_error(mdb_txn_commit(txn), "commit schema");
+}
+
+int store_open(struct store **out, const char *path, unsigned flags)
+{
+	struct store *s;
+	char datafile[4200];
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	snprintf(datafile, sizeof(datafile), "%s/data.mdb", path);
+	if (stat(datafile, &st) < 0) {
+		if (!(flags & STORE_CREATE)) {
+			log_err("store: no store at %s", path);
+			return DNSBL_ENOTFOUND;
+		}
+		if (mkdir_p(path) < 0) {
+			log_err("store: cannot create directory %s: %s", path, strerror(errno));
+			return DNSBL_EIO;
+		}
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return DNSBL_ENOMEM;
+	if (flags & STORE_CREATE) {
+		/* make sure the schema exists, with a writable environment */
+		if ((rc = env_open(s, path, false)) < 0 || (rc = schema_open(s, true)) < 0)
+			goto fail;
+		if (!(flags & STORE_RDONLY)) {
+			*out = s;
+			return 0;
+		}
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	if ((rc = env_open(s, path, flags & STORE_RDONLY)) < 0 ||
+	    (rc = schema_open(s, false)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	free(s);
+}
+
+uint64_t store_file_size(struct store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+		return 0;
+	return (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+}
+
+/* --- reading --- */
+
+int store_reader_new(struct store *s, struct store_reader **out)
+{
+	struct store_reader *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return DNSBL_ENOMEM;
+	r->s = s;
+	*out = r;
+	return 0;
+}
+
+void store_reader_free(struct store_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->txn != NULL)
+		mdb_txn_abort(r->txn);
+	free(r);
+}
+
+int store_reader_begin(struct store_reader *r)
+{
+	int rc;
+
+	if (r->active)
+		store_reader_end(r);
+	if (r->txn == NULL)
+		rc = mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &r->txn);
+	else
+		rc = mdb_txn_renew(r->txn);
+	if (rc != 0)
+		return map_mdb_error(rc, "begin read");
+	r->active = true;
+	return 0;
+}
+
+void store_reader_end(struct store_reader *r)
+{
+	if (r->active) {
+		mdb_txn_reset(r->txn);
+		r->active = false;
+	}
+}
+
+static int zone_read(MDB_txn *txn, MDB_dbi meta, const char *name, struct store_zone *out)
+{
+	char kbuf[300];
+	int n = snprintf(kbuf, sizeof(kbuf), "zone:%s", name);
+	MDB_val k = { (size_t)n, kbuf }, v;
+	struct zone_record rec;
+	int rc;
+
+	if (n <= 5 || (size_t)n >= sizeof(kbuf))
+		return DNSBL_EINVAL;
+	rc = mdb_get(txn, meta, &k, &v);
+	if (rc != 0)
+		return map_mdb_error(rc, "zone record");
+	if (v.mv_size != sizeof(rec))
+		return DNSBL_ESTORE;
+	memcpy(&rec, v.mv_data, sizeof(rec));
+	out->id = rec.id;
+	out->serial = rec.serial;
+	out->created = rec.created;
+	out->lens4 = rec.lens4;
+	memcpy(out->lens6, rec.lens6, sizeof(out->lens6));
+	return 0;
+}
+
+int store_zone_get(struct store_reader *r, const char *name, struct store_zone *out)
+{
+	return zone_read(r->txn, r->s->meta, name, out);
+}
+
+/* Longest match among lengths <= maxlen. */
+static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
+		       const struct ip_prefix *addr, unsigned maxlen, uint32_t now,
+		       struct store_entry *entry, struct ip_prefix *matched)
+{
+	uint8_t key[KEY_MAX], masked[16];
+	size_t nbytes = addr_bytes(addr->family);
+
+	for (int len = (int)maxlen; len >= 0; len--) {
+		if (!lens_has(z, addr->family, (unsigned)len))
+			continue;
+		mask_addr(masked, addr->addr, (unsigned)len, nbytes);
+		MDB_val k = { key_build(key, z->id, addr->family, (uint8_t)len, masked), key };
+		MDB_val v;
+		int rc = mdb_get(txn, dbi, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
+			return map_mdb_error(rc, "lookup");
+		if (entry_decode(&v, entry) < 0)
+			return DNSBL_ESTORE;
+		if (!entry_active(entry, now))
+			continue;
+		if (matched != NULL) {
+			matched->family = addr->family;
+			matched->len = (uint8_t)len;
+			memcpy(matched->addr, masked, sizeof(matched->addr));
+		}
+		return 0;
+	}
+	return DNSBL_ENOTFOUND;
+}
+
+int store_lookup(struct store_reader *r, const struct store_zone *z,
+		 const struct ip_prefix *addr, uint32_t now, struct store_entry *entry,
+		 struct ip_prefix *matched)
+{
+	return lookup_upto(r->txn, r->s->entries, z, addr, addr->len, now, entry, matched);
+}
+
+int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
+			    const struct ip_prefix *p, uint32_t now)
+{
+	struct store_entry e;
+	MDB_cursor *cur;
+	uint8_t key[KEY_MAX];
+	size_t nbytes = addr_bytes(p->family);
+	int rc, found = 0;
+
+	rc = lookup_upto(r->txn, r->s->entries, z, p, p->len, now, &e, NULL);
+	if (rc == 0 && !(e.flags & STORE_F_EXCLUDE))
+		return 1;
+	if (rc < 0 && rc != DNSBL_ENOTFOUND)
+		return rc;
+	if ((rc = mdb_cursor_open(r->txn, r->s->entries, &cur)) != 0)
+		return map_mdb_error(rc, "cursor");
+	for (unsigned len = p->len + 1u; len <= family_bits(p->family) && !found; len++) {
+		if (!lens_has(z, p->family, len))
+			continue;
+		MDB_val k = { key_build(key, z->id, p->family, (uint8_t)len, p->addr), key }, v;
+		struct ip_prefix inner = { .family = p->family, .len = (uint8_t)len };
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			const uint8_t *kb = k.mv_data;
+			if (k.mv_size != 4 + nbytes || memcmp(kb, key, 4) != 0)
+				break;
+			memcpy(inner.addr, kb + 4, nbytes);
+			if (!prefix_contains(p, &inner))
+				break;
+			if (entry_decode(&v, &e) == 0 && !(e.flags & STORE_F_EXCLUDE) &&
+			    entry_active(&e, now)) {
+				found = 1;
+				break;
+			}
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND) {
+			mdb_cursor_close(cur);
+			return map_mdb_error(rc, "scan");
+		}
+	}
+	mdb_cursor_close(cur);
+	return found;
+}
+
+static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
+		       int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+				 void *arg, MDB_cursor *cur),
+		       void *arg)
+{
+	MDB_cursor *cur;
+	uint8_t start[2] = { (uint8_t)(zid >> 8), (uint8_t)zid };
+	MDB_val k = { 2, start }, v;
+	int rc, ret = 0;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return map_mdb_error(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		struct ip_prefix p;
+		struct store_entry e;
+		if (k.mv_size < 4 || kb[0] != start[0] || kb[1] != start[1])
+			break;
+		memset(&p, 0, sizeof(p));
+		p.family = kb[2];
+		p.len = kb[3];
+		if (k.mv_size != 4 + addr_bytes(p.family) || entry_decode(&v, &e) < 0)
+			continue; /* not an IP entry of this schema: skip, never crash */
+		memcpy(p.addr, kb + 4, addr_bytes(p.family));
+		if ((ret = fn(&p, &e, arg, cur)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_mdb_error(rc, "scan");
+	return ret;
+}
+
+struct foreach_adapter {
+	int (*fn)(const struct ip_prefix *p, const struct store_entry *e, void *arg);
+	void *arg;
+};
+
+static int foreach_adapt(const struct ip_prefix *p, const struct store_entry *e, void *arg,
+			 MDB_cursor *cur)
+{
+	struct foreach_adapter *a = arg;
+	(void)cur;
+	return a->fn(p, e, a->arg);
+}
+
+int store_foreach(struct store_reader *r, const struct store_zone *z,
+		  int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+			    void *arg),
+		  void *arg)
+{
+	struct foreach_adapter a = { fn, arg };
+	return foreach_txn(r->txn, r->s->entries, z->id, foreach_adapt, &a);
+}
+
+static int count_one(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+{
+	(void)p;
+	(void)e;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+uint64_t store_zone_count(struct store_reader *r, const struct store_zone *z)
+{
+	uint64_t n = 0;
+	if (store_foreach(r, z, count_one, &n) < 0)
+		return 0;
+	return n;
+}
+
+int store_source_name(struct store_reader *r, uint16_t id, char *buf, size_t size)
+{
+	uint8_t kbuf[8] = { 's', 'r', 'c', 'i', 'd', ':', (uint8_t)(id >> 8), (uint8_t)id };
+	MDB_val k = { sizeof(kbuf), kbuf }, v;
+	int rc = mdb_get(r->txn, r->s->meta, &k, &v);
+
+	if (rc != 0)
+		return map_mdb_error(rc, "source name");
+	if (v.mv_size + 1 > size)
+		return DNSBL_ENOSPC;
+	memcpy(buf, v.mv_data, v.mv_size);
+	buf[v.mv_size] = '\0';
+	return 0;
+}
+
+/* --- writing --- */
+
+int store_writer_begin(struct store *s, struct store_writer **out)
+{
+	struct store_writer *w;
+	int rc;
+
+	if (s->rdonly)
+		return DNSBL_EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return DNSBL_ENOMEM;
+	w->s = s;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &w->txn)) != 0) {
+		free(w);
+		return map_mdb_error(rc, "begin write");
+	}
+	*out = w;
+	return 0;
+}
+
+static int zone_write(struct store_writer *w, const struct writer_zone *wz)
+{
+	char kbuf[300];
+	int n = snprintf(kbuf, sizeof(kbuf), "zone:%s", wz->name);
+	struct zone_record rec = {
+		.id = wz->z.id, .serial = wz->z.serial, .created = wz->z.created,
+		.lens4 = wz->z.lens4,
+	};
+	memcpy(rec.lens6, wz->z.lens6, sizeof(rec.lens6));
+	MDB_val k = { (size_t)n, kbuf }, v = { sizeof(rec), &rec };
+	return map_mdb_error(mdb_put(w->txn, w->s->meta, &k, &v, 0), "write zone record");
+}
+
+int store_writer_commit(struct store_writer *w)
+{
+	int rc = 0;
+
+	if (w->replacing)
+		rc = store_replace_finish(w, NULL);
+	for (unsigned i = 0; i < w->nzones && rc == 0; i++) {
+		struct writer_zone *wz = &w->zones[i];
+		if (!wz->changed)
+			continue;
+		wz->z.serial++;
+		if (wz->z.serial == 0)
+			wz->z.serial = 1;
+		rc = zone_write(w, wz);
+	}
+	if (rc == 0)
+		rc = map_mdb_error(mdb_txn_commit(w->txn), "commit");
+	else
+		mdb_txn_abort(w->txn);
+	free(w);
+	return rc;
+}
+
+void store_writer_abort(struct store_writer *w)
+{
+	if (w == NULL)
+		return;
+	mdb_txn_abort(w->txn);
+	free(w);
+}
+
+/* Reads and increments the counter at key (starting at 1). */
+static int next_id(struct store_writer *w, const char *key, uint32_t limit, uint16_t *out)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	uint16_t id = 1;
+	int rc = mdb_get(w->txn, w->s->meta, &k, &v);
+
+	if (rc == 0 && v.mv_size == sizeof(id))
+		memcpy(&id, v.mv_data, sizeof(id));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_mdb_error(rc, key);
+	if (id == 0 || id >= limit)
+		return DNSBL_ERANGE;
+	*out = id;
+	id++;
+	v.mv_size = sizeof(id);
+	v.mv_data = &id;
+	return map_mdb_error(mdb_put(w->txn, w->s->meta, &k, &v, 0), key);
+}
+
+int store_writer_zone(struct store_writer *w, const char *name, struct store_zone **out)
+{
+	struct writer_zone *wz;
+	size_t n = strlen(name);
+	int rc;
+
+	if (n == 0 || n > 253)
+		return DNSBL_EINVAL;
+	for (unsigned i = 0; i < w->nzones; i++) {
+		if (strcmp(w->zones[i].name, name) == 0) {
+			*out = &w->zones[i].z;
+			return 0;
+		}
+	}
+	if (w->nzones == WRITER_ZONES)
+		return DNSBL_ERANGE;
+	wz = &w->zones[w->nzones];
+	memset(wz, 0, sizeof(*wz));
+	memcpy(wz->name, name, n + 1);
+	rc = zone_read(w->txn, w->s->meta, name, &wz->z);
+	if (rc == DNSBL_ENOTFOUND) {
+		if ((rc = next_id(w, "zone-next-id", 0xffff, &wz->z.id)) < 0)
+			return rc;
+		wz->z.created = (uint32_t)time(NULL);
+		/* the commit bumps it to the creation time */
+		wz->z.serial = wz->z.created - 1;
+		wz->changed = true;
+	} else if (rc < 0) {
+		return rc;
+	}
+	w->nzones++;
+	*out = &wz->z;
+	return 0;
+}
+
+/* The writer's slot holding z (every struct store_zone a writer hands out is one). */
+static struct writer_zone *writer_zone_of(struct store_writer *w, struct store_zone *z)
+{
+	for (unsigned i = 0; i < w->nzones; i++)
+		if (&w->zones[i].z == z)
+			return &w->zones[i];
+	return NULL;
+}
+
+int store_writer_source(struct store_writer *w, const char *name, uint16_t *id)
+{
+	char kbuf[8 + SOURCE_NAME_MAX];
+	size_t n = strlen(name);
+	int rc;
+
+	if (n == 0 || n > SOURCE_NAME_MAX)
+		return DNSBL_EINVAL;
+	snprintf(kbuf, sizeof(kbuf), "src:%s", name);
+	MDB_val k = { 4 + n, kbuf }, v;
+	rc = mdb_get(w->txn, w->s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(*id)) {
+		memcpy(id, v.mv_data, sizeof(*id));
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return map_mdb_error(rc, "source");
+	if ((rc = next_id(w, "src-next-id", 0xffff, id)) < 0)
+		return rc;
+	v.mv_size = sizeof(*id);
+	v.mv_data = id;
+	if ((rc = mdb_put(w->txn, w->s->meta, &k, &v, 0)) != 0)
+		return map_mdb_error(rc, "source");
+	uint8_t rkey[8] = { 's', 'r', 'c', 'i', 'd', ':', (uint8_t)(*id >> 8), (uint8_t)*id };
+	MDB_val rk = { sizeof(rkey), rkey }, rv = { n, (void *)name };
+	return map_mdb_error(mdb_put(w->txn, w->s->meta, &rk, &rv, 0), "source");
+}
+
+static bool prefix_valid(const struct ip_prefix *p)
+{
+	if (p->family != ADDR_FAMILY_V4 && p->family != ADDR_FAMILY_V6)
+		return false;
+	return p->len <= family_bits(p->family);
+}
+
+int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+		const struct store_put *put, int *created)
+{
+	uint8_t key[KEY_MAX], masked[16], value[VALUE_FIXED + STORE_REASON_MAX + STORE_TXT_MAX];
+	struct store_entry e, old;
+	int rc;
+
+	if (!prefix_valid(p) || writer_zone_of(w, z) == NULL)
+		return DNSBL_EINVAL;
+	if (put->reason_len > STORE_REASON_MAX || put->txt_len > STORE_TXT_MAX)
+		return DNSBL_ERANGE;
+	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+
+	memset(&e, 0, sizeof(e));
+	e.flags = put->flags;
+	e.source_id = put->source_id;
+	e.a = (put->flags & STORE_F_A) ? put->a : 0;
+	e.expires = put->expires;
+	e.txt = put->txt;
+	e.txt_len = (put->flags & STORE_F_TXT) ? put->txt_len : 0;
+	e.reason = put->reason;
+	e.reason_len = put->reason != NULL ? put->reason_len : 0;
+	rc = mdb_get(w->txn, w->s->entries, &k, &v);
+	if (rc == 0 && entry_decode(&v, &old) == 0) {
+		e.first_seen = old.first_seen < put->seen ? old.first_seen : put->seen;
+		e.last_seen = old.last_seen > put->seen ? old.last_seen : put->seen;
+		e.hits = old.hits + put->hits < old.hits ? UINT32_MAX : old.hits + put->hits;
+		if (put->reason == NULL) {
+			/* keep the old reason: copy it before the page may change */
+			memcpy(value + VALUE_FIXED, old.reason, old.reason_len);
+			e.reason = (const char *)value + VALUE_FIXED;
+			e.reason_len = old.reason_len;
+		}
+		if (created)
+			*created = 0;
+	} else if (rc == MDB_NOTFOUND || rc == 0) {
+		e.first_seen = e.last_seen = put->seen;
+		e.hits = put->hits;
+		if (created)
+			*created = 1;
+	} else {
+		return map_mdb_error(rc, "merge");
+	}
+	/* entry_encode may read e.reason from value itself: same offset, so safe */
+	v.mv_size = entry_encode(value, &e);
+	v.mv_data = value;
+	if ((rc = mdb_put(w->txn, w->s->entries, &k, &v, 0)) != 0)
+		return map_mdb_error(rc, "merge");
+	if (w->replacing && z == w->replace_zone) {
+		MDB_val empty = { 0, NULL };
+		if ((rc = mdb_put(w->txn, w->replace_dbi, &k, &empty, 0)) != 0)
+			return map_mdb_error(rc, "replace mark");
+	}
+	lens_set(z, p->family, p->len);
+	writer_zone_of(w, z)->changed = true;
+	return 0;
+}
+
+int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p)
+{
+	uint8_t key[KEY_MAX], masked[16];
+	int rc;
+
+	if (!prefix_valid(p) || writer_zone_of(w, z) == NULL)
+		return DNSBL_EINVAL;
+	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key };
+	rc = mdb_del(w->txn, w->s->entries, &k, NULL);
+	if (rc != 0)
+		return map_mdb_error(rc, "delete");
+	writer_zone_of(w, z)->changed = true;
+	return 0;
+}
+
+int store_replace_begin(struct store_writer *w, struct store_zone *z, uint16_t source_id)
+{
+	int rc;
+
+	if (w->replacing || writer_zone_of(w, z) == NULL)
+		return DNSBL_EINVAL;
+	rc = mdb_dbi_open(w->txn, "replace-scratch", MDB_CREATE, &w->replace_dbi);
+	if (rc != 0)
+		return map_mdb_error(rc, "replace");
+	if ((rc = mdb_drop(w->txn, w->replace_dbi, 0)) != 0)
+		return map_mdb_error(rc, "replace");
+	w->replacing = true;
+	w->replace_zone = z;
+	w->replace_source = source_id;
+	return 0;
+}
+
+struct sweep {
+	struct store_writer *w;
+	MDB_dbi doomed; /* keys to delete, collected first so the scan never deletes */
+	uint64_t removed;
+	uint64_t lens4, lens6[3];
+	int err;
+};
+
+static int sweep_one(const struct ip_prefix *p, const struct store_entry *e, void *arg,
+		     MDB_cursor *cur)
+{
+	struct sweep *sw = arg;
+	struct store_writer *w = sw->w;
+	MDB_val k, v;
+
+	if (e->source_id == w->replace_source) {
+		int rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+		if (rc == 0)
+			rc = mdb_get(w->txn, w->replace_dbi, &k, &v);
+		if (rc == MDB_NOTFOUND) {
+			MDB_val empty = { 0, NULL };
+			rc = mdb_put(w->txn, sw->doomed, &k, &empty, 0);
+			if (rc == 0) {
+				sw->removed++;
+				return 0;
+			}
+		}
+		if (rc != 0) {
+			sw->err = map_mdb_error(rc, "replace");
+			return 1;
+		}
+	}
+	if (p->family == ADDR_FAMILY_V4)
+		sw->lens4 |= 1ull << p->len;
+	else
+		sw->lens6[p->len / 64] |= 1ull << (p->len % 64);
+	return 0;
+}
+
+/* Deletes from entries every key listed in sw->doomed. */
+static int sweep_delete(struct sweep *sw)
+{
+	struct store_writer *w = sw->w;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(w->txn, sw->doomed, &cur)) != 0)
+		return map_mdb_error(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int drc = mdb_del(w->txn, w->s->entries, &k, NULL);
+		if (drc != 0 && drc != MDB_NOTFOUND) {
+			rc = drc;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : map_mdb_error(rc, "replace delete");
+}
+
+int store_replace_finish(struct store_writer *w, uint64_t *removed)
+{
+	struct sweep sw;
+	struct store_zone *z = w->replace_zone;
+	int rc;
+
+	if (!w->replacing)
+		return DNSBL_EINVAL;
+	memset(&sw, 0, sizeof(sw));
+	sw.w = w;
+	rc = mdb_dbi_open(w->txn, "replace-doomed", MDB_CREATE, &sw.doomed);
+	if (rc == 0)
+		rc = mdb_drop(w->txn, sw.doomed, 0);
+	rc = map_mdb_error(rc, "replace");
+	if (rc == 0) {
+		rc = foreach_txn(w->txn, w->s->entries, z->id, sweep_one, &sw);
+		if (rc > 0)
+			rc = sw.err;
+	}
+	if (rc == 0)
+		rc = sweep_delete(&sw);
+	if (rc == 0) {
+		z->lens4 = sw.lens4;
+		memcpy(z->lens6, sw.lens6, sizeof(z->lens6));
+		if (sw.removed > 0)
+			writer_zone_of(w, z)->changed = true;
+	}
+	w->replacing = false;
+	if (rc == 0)
+		rc = map_mdb_error(mdb_drop(w->txn, sw.doomed, 1), "replace drop");
+	if (rc == 0)
+		rc = map_mdb_error(mdb_drop(w->txn, w->replace_dbi, 1), "replace drop");
+	if (removed)
+		*removed = rc == 0 ? sw.removed : 0;
+	return rc;
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages dnsbld needs to build, run and test, if any are missing.
+# Without root it prints the exact apt-get command and fails.
+set -eu
+PKGS="gcc make pkgconf libldns-dev liblmdb-dev libmicrohttpd-dev libjansson-dev libinih-dev
+libcmocka-dev zlib1g-dev python3-pytest python3-dnspython bind9-dnsutils lmdb-utils"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+echo "deps: missing Debian packages:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: not root; run this, then try again:"
+	echo "  sudo apt-get update && sudo apt-get install -y$missing"
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $missing
