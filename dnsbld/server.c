@@ -29,7 +29,7 @@
 
 struct tcp_conn {
 	int fd;                 /* -1: free slot */
-	time_t last;            /* last progress, for the idle timeout */
+	int64_t last;           /* last progress (monotonic ms), for the idle timeout */
 	size_t inlen;
 	size_t outpos, outlen;
 	uint8_t in[TCP_IN_SIZE];
@@ -219,6 +219,13 @@ static void udp_serve(struct worker *wk, int fd)
 	}
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void tcp_close(struct worker *wk, struct tcp_conn *c)
 {
 	close(c->fd);
@@ -226,7 +233,7 @@ static void tcp_close(struct worker *wk, struct tcp_conn *c)
 	atomic_fetch_sub(&wk->srv->tcp_active, 1);
 }
 
-static void tcp_accept(struct worker *wk, int lfd, time_t now)
+static void tcp_accept(struct worker *wk, int lfd, int64_t now)
 {
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -257,7 +264,7 @@ static void tcp_accept(struct worker *wk, int lfd, time_t now)
 }
 
 /* Sends what is pending; returns false when the connection failed. */
-static bool tcp_flush(struct tcp_conn *c, time_t now)
+static bool tcp_flush(struct tcp_conn *c, int64_t now)
 {
 	while (c->outpos < c->outlen) {
 		ssize_t n = send(c->fd, c->out + c->outpos, c->outlen - c->outpos,
@@ -312,7 +319,7 @@ static bool tcp_process(struct worker *wk, struct tcp_conn *c)
 	return true;
 }
 
-static void tcp_serve(struct worker *wk, struct tcp_conn *c, short revents, time_t now)
+static void tcp_serve(struct worker *wk, struct tcp_conn *c, short revents, int64_t now)
 {
 	if (revents & (POLLERR | POLLNVAL)) {
 		tcp_close(wk, c);
@@ -344,7 +351,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	struct server *srv = wk->srv;
-	unsigned idle = srv->cfg->tcp_idle_timeout;
+	int64_t idle_ms = (int64_t)srv->cfg->tcp_idle_timeout * 1000;
 
 	for (;;) {
 		unsigned n = 0;
@@ -365,14 +372,15 @@ static void *worker_main(void *arg)
 				ev |= POLLOUT;
 			wk->pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
 		}
-		int rc = poll(wk->pfd, n, 1000);
+		/* wake often enough to close idle connections close to their deadline */
+		int rc = poll(wk->pfd, n, idle_ms < 4000 ? (int)(idle_ms / 4) : 1000);
 		if (rc < 0 && errno != EINTR) {
 			log_err("worker %u: poll: %s", wk->id, strerror(errno));
 			break;
 		}
 		if (wk->pfd[0].revents)
 			break;
-		time_t now = time(NULL);
+		int64_t now = monotonic_ms();
 		for (unsigned i = 0; i < srv->nlisten; i++) {
 			if (wk->pfd[1 + 2 * i].revents & POLLIN)
 				udp_serve(wk, wk->udp_fd[i]);
@@ -391,7 +399,7 @@ static void *worker_main(void *arg)
 		}
 		for (unsigned i = 0; i < wk->conn_max; i++) {
 			struct tcp_conn *c = &wk->conns[i];
-			if (c->fd >= 0 && now - c->last >= (time_t)idle)
+			if (c->fd >= 0 && now - c->last >= idle_ms)
 				tcp_close(wk, c);
 		}
 	}

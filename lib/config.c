@@ -600,9 +600,10 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errsize)
 	c.err = err;
 	c.errsize = errsize;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
-	slash = strrchr(path, '/');
-	if (slash != NULL)
-		snprintf(c.dir, sizeof(c.dir), "%.*s", (int)(slash - path == 0 ? 1 : slash - path), path);
+	/* an absolute directory, so relative paths survive daemon()'s chdir("/") */
+	char real[PATH_MAX];
+	if (realpath(path, real) != NULL && (slash = strrchr(real, '/')) != NULL)
+		snprintf(c.dir, sizeof(c.dir), "%.*s", (int)(slash == real ? 1 : slash - real), real);
 
 	snprintf(cfg->db, sizeof(cfg->db), "/var/lib/dnsbl");
 	config_parse_listen("127.0.0.1:53", &cfg->listen[0]);

@@ -28,6 +28,7 @@ struct store {
 struct store_reader {
 	struct store *s;
 	MDB_txn *txn;
+	MDB_cursor *cur; /* kept across snapshots (renewed), so scans never allocate */
 	bool active;
 };
 
@@ -206,6 +207,11 @@ static int env_open(struct store *s, const char *path, bool rdonly)
 		return rc == ENOENT ? DNSBL_ENOTFOUND : DNSBL_ESTORE;
 	}
 	s->rdonly = rdonly;
+	if (!rdonly) {
+		/* free reader slots left by processes that died without closing */
+		int dead = 0;
+		mdb_reader_check(s->env, &dead);
+	}
 	return 0;
 }
 
@@ -331,6 +337,8 @@ void store_reader_free(struct store_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->cur != NULL)
+		mdb_cursor_close(r->cur);
 	if (r->txn != NULL)
 		mdb_txn_abort(r->txn);
 	free(r);
@@ -348,6 +356,14 @@ int store_reader_begin(struct store_reader *r)
 		rc = mdb_txn_renew(r->txn);
 	if (rc != 0)
 		return map_mdb_error(rc, "begin read");
+	if (r->cur == NULL)
+		rc = mdb_cursor_open(r->txn, r->s->entries, &r->cur);
+	else
+		rc = mdb_cursor_renew(r->txn, r->cur);
+	if (rc != 0) {
+		mdb_txn_reset(r->txn);
+		return map_mdb_error(rc, "cursor");
+	}
 	r->active = true;
 	return 0;
 }
@@ -433,19 +449,17 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 			    const struct ip_prefix *p, uint32_t now)
 {
 	struct store_entry e;
-	MDB_cursor *cur;
+	MDB_cursor *cur = r->cur;
 	uint8_t key[KEY_MAX];
 	size_t nbytes = addr_bytes(p->family);
-	int rc, found = 0;
+	int rc;
 
 	rc = lookup_upto(r->txn, r->s->entries, z, p, p->len, now, &e, NULL);
 	if (rc == 0 && !(e.flags & STORE_F_EXCLUDE))
 		return 1;
 	if (rc < 0 && rc != DNSBL_ENOTFOUND)
 		return rc;
-	if ((rc = mdb_cursor_open(r->txn, r->s->entries, &cur)) != 0)
-		return map_mdb_error(rc, "cursor");
-	for (unsigned len = p->len + 1u; len <= family_bits(p->family) && !found; len++) {
+	for (unsigned len = p->len + 1u; len <= family_bits(p->family); len++) {
 		if (!lens_has(z, p->family, len))
 			continue;
 		MDB_val k = { key_build(key, z->id, p->family, (uint8_t)len, p->addr), key }, v;
@@ -459,18 +473,13 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 			if (!prefix_contains(p, &inner))
 				break;
 			if (entry_decode(&v, &e) == 0 && !(e.flags & STORE_F_EXCLUDE) &&
-			    entry_active(&e, now)) {
-				found = 1;
-				break;
-			}
+			    entry_active(&e, now))
+				return 1;
 		}
-		if (rc != 0 && rc != MDB_NOTFOUND) {
-			mdb_cursor_close(cur);
+		if (rc != 0 && rc != MDB_NOTFOUND)
 			return map_mdb_error(rc, "scan");
-		}
 	}
-	mdb_cursor_close(cur);
-	return found;
+	return 0;
 }
 
 static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
