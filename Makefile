@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/dnsbld $(BIN)/dnsbl-loader
 
-.PHONY: all deps run test check unit e2e asan bench install clean
+.PHONY: all deps run test check unit e2e asan bench install clean fuzz-libfuzzer
 all: $(PROGRAMS)
 
 deps:
@@ -64,19 +64,33 @@ $(O)/libdnsbl.a: $(LIB_OBJ)
 
 $(BIN)/dnsbld: $(DNSBLD_OBJ) $(O)/libdnsbl.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 $(BIN)/dnsbl-loader: $(LOADER_OBJ) $(O)/libdnsbl.a
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 $(O)/tests/%: tests/unit/%.c $(LOADER_LIBOBJ) $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS) $(TEST_LIBS)
 
-# Runs every unit test binary; cmocka prints its own summary per binary.
-unit: $(UNIT_BIN)
+$(O)/tests/fuzz_answer: tests/fuzz/fuzz_answer.c $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+# Runs every unit test binary (cmocka prints a summary per binary), then the
+# bounded mutation fuzzer over the answer path.
+unit: $(UNIT_BIN) $(O)/tests/fuzz_answer
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	$(O)/tests/fuzz_answer 100000
+
+# A libFuzzer build of the same harness, for longer runs by hand:
+#   make fuzz-libfuzzer && build/fuzz/fuzz_answer -max_total_time=600
+fuzz-libfuzzer:
+	@mkdir -p build/fuzz
+	clang -std=gnu11 -D_GNU_SOURCE -DDNSBL_LIBFUZZER -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Ilib -Idnsbld -o build/fuzz/fuzz_answer tests/fuzz/fuzz_answer.c \
+		$(filter-out dnsbld/main.c,$(DNSBLD_SRC)) $(LIB_SRC) $(PKG_LIBS)
 
 # End-to-end tests against the real binaries in $(BIN).
 e2e: $(PROGRAMS)
