@@ -81,7 +81,8 @@ $(O)/tests/fuzz_answer: tests/fuzz/fuzz_answer.c $(DNSBLD_LIBOBJ) $(O)/libdnsbl.
 # Runs every unit test binary (cmocka prints a summary per binary), then the
 # bounded mutation fuzzer over the answer path.
 unit: $(UNIT_BIN) $(O)/tests/fuzz_answer
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 	$(O)/tests/fuzz_answer 100000
 
 # A libFuzzer build of the same harness, for longer runs by hand:

@@ -6,11 +6,14 @@
 
 #include "addr.h"
 #include "err.h"
+#include "txt.h"
 #include "wire.h"
 
-/* RFC 5782 test points. */
-#define TEST_LISTED4 0x7f000002u   /* 127.0.0.2 */
-#define TEST_UNLISTED4 0x7f000001u /* 127.0.0.1 */
+/* RFC 5782 test points: 127.0.0.2 is listed, 127.0.0.1 is not, in every IP zone;
+ * for IPv6 they are the IPv4-mapped ::ffff:127.0.0.2 and ::ffff:127.0.0.1. */
+#define TEST_LISTED4 0x7f000002u
+#define TEST_UNLISTED4 0x7f000001u
+static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 int answer_ctx_init(struct answer_ctx *ctx, const struct zone_table *zones,
 		    struct store_reader *reader)
@@ -71,9 +74,9 @@ enum outcome {
 
 struct listing {
 	uint32_t a;
-	const char *txt; /* template; NULL = none */
+	const char *txt;       /* template; NULL = none */
 	size_t txt_len;
-	uint32_t addr;   /* the queried IPv4 address, for "$" */
+	struct ip_prefix addr; /* the address as answered, for "$" */
 };
 
 struct response {
@@ -99,31 +102,6 @@ static void put_soa(struct response *r, const struct zone *z, size_t apex_off,
 	wire_put_bytes(&r->w, z->soa_times, sizeof(z->soa_times));
 }
 
-/* Expands "$" (the address) and "$$" (a dollar sign) into ctx->txt. */
-static size_t txt_expand(struct answer_ctx *ctx, const char *tpl, size_t len, uint32_t addr)
-{
-	char ip[16];
-	size_t iplen = 0, n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (tpl[i] == '$' && i + 1 < len && tpl[i + 1] == '$') {
-			if (n < sizeof(ctx->txt))
-				ctx->txt[n++] = '$';
-			i++;
-		} else if (tpl[i] == '$') {
-			if (iplen == 0)
-				iplen = addr4_format(addr, ip);
-			size_t room = sizeof(ctx->txt) - n;
-			size_t c = iplen < room ? iplen : room;
-			memcpy(ctx->txt + n, ip, c);
-			n += c;
-		} else if (n < sizeof(ctx->txt)) {
-			ctx->txt[n++] = tpl[i];
-		}
-	}
-	return n;
-}
-
 static void put_listing(struct answer_ctx *ctx, struct response *r, const struct zone *z,
 			const struct listing *l, uint16_t qtype, bool *nodata)
 {
@@ -135,7 +113,9 @@ static void put_listing(struct answer_ctx *ctx, struct response *r, const struct
 		wire_put_u32(&r->w, l->a);
 		r->ancount++;
 	} else if (qtype == DNS_T_TXT && l->txt != NULL) {
-		size_t n = txt_expand(ctx, l->txt, l->txt_len, l->addr);
+		char ip[ADDR_TEXT_MAX];
+		size_t iplen = addr_format(&l->addr, ip, sizeof(ip));
+		size_t n = txt_expand(l->txt, l->txt_len, ip, iplen, ctx->txt, sizeof(ctx->txt));
 		rr_begin(r, DNS_HEADER_SIZE, DNS_T_TXT, z->ttl);
 		wire_put_txt_rdata(&r->w, ctx->txt, n);
 		r->ancount++;
@@ -144,62 +124,49 @@ static void put_listing(struct answer_ctx *ctx, struct response *r, const struct
 	}
 }
 
-/* Decides an IPv4 zone's answer for the k labels below the apex. */
-static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const uint8_t *qname,
-				   const struct dns_query *q, unsigned k, struct listing *l)
+static bool is_test_point(const struct ip_prefix *a, uint32_t v4)
+{
+	return a->family == ADDR_FAMILY_V4 && prefix4_addr(a) == v4;
+}
+
+/* Listed in zone zi at the full address a, with the value to answer? Applies the
+ * test points, exclusions, expiry (in the store) and the zone's exemption list. */
+static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struct ip_prefix *a,
+				struct listing *l)
 {
 	const struct zone *z = &ctx->zones->zones[zi];
-	uint32_t addr = 0;
+	struct store_entry e, allow;
 
-	if (k > 4)
-		return OUT_NXDOMAIN;
-	for (unsigned j = 0; j < k; j++) {
-		/* the first label is the last octet */
-		const uint8_t *lab = qname + q->label_off[k - 1 - j];
-		int o = addr4_octet_parse((const char *)lab + 1, lab[0]);
-		if (o < 0)
-			return OUT_NXDOMAIN;
-		addr |= (uint32_t)o << (24 - 8 * j);
-	}
-	const struct store_zone *zrec = zone_state_get(ctx, zi);
-	if (ctx->reader != NULL && !ctx->store_ok)
-		return OUT_SERVFAIL;
-
-	struct ip_prefix p;
-	prefix4_make(&p, addr, 8 * k);
-	if (k < 4) {
-		/* an empty non-terminal when anything below it is listed (RFC 8020) */
-		if ((TEST_LISTED4 & prefix4_mask(8 * k)) == addr)
-			return OUT_NODATA;
-		if (zrec == NULL)
-			return OUT_NXDOMAIN;
-		int rc = store_any_listed_within(ctx->reader, zrec, &p, ctx->now);
-		if (rc < 0) {
-			ctx->stats.store_errors++;
-			return OUT_SERVFAIL;
-		}
-		return rc ? OUT_NODATA : OUT_NXDOMAIN;
-	}
-
-	l->addr = addr;
+	l->addr = *a;
 	l->a = z->a;
 	l->txt = z->txt_len ? z->txt : NULL;
 	l->txt_len = z->txt_len;
-	if (addr == TEST_LISTED4)
+	if (is_test_point(a, TEST_LISTED4))
 		return OUT_LISTED;
-	if (addr == TEST_UNLISTED4 || zrec == NULL)
+	if (is_test_point(a, TEST_UNLISTED4))
 		return OUT_NXDOMAIN;
-
-	struct store_entry e;
-	int rc = store_lookup(ctx->reader, zrec, &p, ctx->now, &e, NULL);
-	if (rc == DNSBL_ENOTFOUND)
+	const struct store_zone *zrec = zone_state_get(ctx, zi);
+	if (zrec == NULL)
+		return OUT_NXDOMAIN;
+	int rc = store_lookup(ctx->reader, zrec, a, ctx->now, &e, NULL);
+	if (rc == DNSBL_ENOTFOUND || (rc == 0 && (e.flags & STORE_F_EXCLUDE)))
 		return OUT_NXDOMAIN;
 	if (rc < 0) {
 		ctx->stats.store_errors++;
 		return OUT_SERVFAIL;
 	}
-	if (e.flags & STORE_F_EXCLUDE)
-		return OUT_NXDOMAIN;
+	if (z->exempt >= 0) {
+		/* the allowlist wins; same snapshot, so both answers agree */
+		const struct store_zone *xrec = zone_state_get(ctx, (unsigned)z->exempt);
+		rc = xrec ? store_lookup(ctx->reader, xrec, a, ctx->now, &allow, NULL)
+			  : DNSBL_ENOTFOUND;
+		if (rc == 0 && !(allow.flags & STORE_F_EXCLUDE))
+			return OUT_NXDOMAIN;
+		if (rc < 0 && rc != DNSBL_ENOTFOUND) {
+			ctx->stats.store_errors++;
+			return OUT_SERVFAIL;
+		}
+	}
 	if (e.flags & STORE_F_A)
 		l->a = e.a;
 	if (e.flags & STORE_F_NOTXT) {
@@ -210,6 +177,110 @@ static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const ui
 		l->txt_len = e.txt_len;
 	}
 	return OUT_LISTED;
+}
+
+/* 1 when something in zone zi lies below the partial name for prefix p (an empty
+ * non-terminal, RFC 8020), 0 when nothing does, negative on a store error. */
+static int below(struct answer_ctx *ctx, unsigned zi, const struct ip_prefix *p)
+{
+	struct ip_prefix test;
+
+	prefix4_make(&test, TEST_LISTED4, 32);
+	if (p->family == ADDR_FAMILY_V6) {
+		test.family = ADDR_FAMILY_V6;
+		test.len = 128;
+		memcpy(test.addr, v4_mapped_prefix, 12);
+		test.addr[12] = 127;
+		test.addr[13] = test.addr[14] = 0;
+		test.addr[15] = 2;
+	}
+	if (prefix_contains(p, &test))
+		return 1;
+	const struct store_zone *zrec = zone_state_get(ctx, zi);
+	if (zrec == NULL)
+		return 0;
+	int rc = store_any_listed_within(ctx->reader, zrec, p, ctx->now);
+	if (rc < 0)
+		ctx->stats.store_errors++;
+	return rc;
+}
+
+/* Reads k labels as reversed IPv4 octets into *addr (host order, left-aligned). */
+static bool labels_v4(const uint8_t *qname, const struct dns_query *q, unsigned k,
+		      uint32_t *addr)
+{
+	*addr = 0;
+	for (unsigned j = 0; j < k; j++) {
+		const uint8_t *lab = qname + q->label_off[k - 1 - j]; /* first label = last octet */
+		int o = addr4_octet_parse((const char *)lab + 1, lab[0]);
+		if (o < 0)
+			return false;
+		*addr |= (uint32_t)o << (24 - 8 * j);
+	}
+	return true;
+}
+
+/* Reads k labels as reversed IPv6 nibbles into addr[16] (zero-filled). */
+static bool labels_v6(const uint8_t *qname, const struct dns_query *q, unsigned k,
+		      uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	for (unsigned j = 0; j < k; j++) {
+		const uint8_t *lab = qname + q->label_off[k - 1 - j];
+		if (lab[0] != 1)
+			return false;
+		uint8_t c = lab[1], v;
+		if (c >= '0' && c <= '9')
+			v = (uint8_t)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = (uint8_t)((c | 0x20) - 'a' + 10);
+		else
+			return false;
+		addr[j / 2] |= (uint8_t)(j % 2 ? v : v << 4);
+	}
+	return true;
+}
+
+/* Decides an IP zone's answer for the k labels below the apex: reversed IPv4
+ * (1-4 labels) or nibble-reversed IPv6 (1-32 labels). A short name may read both
+ * ways; it is an empty non-terminal if something lies below it either way. */
+static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const uint8_t *qname,
+				   const struct dns_query *q, unsigned k, struct listing *l)
+{
+	struct ip_prefix p4, p6;
+	uint32_t a4 = 0;
+	bool v4 = k <= 4 && labels_v4(qname, q, k, &a4);
+	bool v6 = k <= 32 && labels_v6(qname, q, k, p6.addr);
+	enum outcome oc;
+	int rc;
+
+	if (!v4 && !v6)
+		return OUT_NXDOMAIN;
+	if (ctx->reader != NULL && !ctx->store_ok)
+		return OUT_SERVFAIL;
+	if (v4) {
+		prefix4_make(&p4, a4, 8 * k);
+		if (k == 4 && (oc = addr_lookup(ctx, zi, &p4, l)) != OUT_NXDOMAIN)
+			return oc;
+		if (k < 4 && (rc = below(ctx, zi, &p4)) != 0)
+			return rc < 0 ? OUT_SERVFAIL : OUT_NODATA;
+	}
+	if (v6) {
+		p6.family = ADDR_FAMILY_V6;
+		p6.len = (uint8_t)(4 * k);
+		if (k == 32) {
+			if (memcmp(p6.addr, v4_mapped_prefix, 12) == 0) {
+				/* ::ffff:a.b.c.d answers like a.b.c.d */
+				struct ip_prefix m;
+				prefix4_make(&m, wire_get_u32(p6.addr + 12), 32);
+				return addr_lookup(ctx, zi, &m, l);
+			}
+			return addr_lookup(ctx, zi, &p6, l);
+		}
+		if ((rc = below(ctx, zi, &p6)) != 0)
+			return rc < 0 ? OUT_SERVFAIL : OUT_NODATA;
+	}
+	return OUT_NXDOMAIN;
 }
 
 /* Writes header and question of the response; returns false if they do not fit. */

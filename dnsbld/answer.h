@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "txt.h"
 #include "zone.h"
 
 #define ANSWER_EDNS_UDP_SIZE 1232 /* what we advertise and send at most over UDP */
-#define ANSWER_TXT_MAX 4096       /* longest TXT after "$" expansion */
 
 /* Counters kept per worker (no sharing, no atomics). */
 struct answer_stats {
@@ -35,7 +35,7 @@ struct answer_ctx {
 	uint64_t batch;
 	uint32_t now;
 	struct zone_state *zstate; /* one per zone, owned by the ctx */
-	char txt[ANSWER_TXT_MAX];  /* scratch for TXT expansion */
+	char txt[TXT_EXPANDED_MAX]; /* scratch for TXT expansion */
 	struct answer_stats stats;
 };
 

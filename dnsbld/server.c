@@ -20,10 +20,11 @@
 #include "wire.h"
 
 #define UDP_BATCH 64
-#define UDP_RECV_SIZE 4096        /* larger datagrams are cut and answered FORMERR */
+#define UDP_RECV_SIZE 4096        /* larger datagrams are dropped: no query is that long */
 #define UDP_SEND_SIZE 4096
 #define UDP_ROUNDS 16             /* batches per readiness before polling again */
-#define TCP_IN_SIZE (2 + 4096)    /* longest TCP query we accept, with its prefix */
+#define TCP_IN_SIZE (2 + 4096)    /* longest TCP query we accept, with its prefix: a longer
+                                     * message closes the connection */
 #define TCP_ANSWER_MAX 16384      /* longest TCP answer we build */
 #define TCP_OUT_SIZE (4 * (2 + TCP_ANSWER_MAX))
 

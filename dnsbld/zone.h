@@ -27,6 +27,7 @@ struct zone {
 	uint8_t soa_times[16];
 	unsigned ns_count;
 	const struct dname *ns;
+	int exempt;                    /* index of the exempt (allowlist) zone, or -1 */
 };
 
 struct zone_table {

@@ -1,5 +1,6 @@
 #include "addr.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,17 +98,31 @@ size_t addr4_format(uint32_t a, char *buf)
 				(a >> 8) & 255, a & 255);
 }
 
+size_t addr_format(const struct ip_prefix *p, char *buf, size_t size)
+{
+	char tmp[ADDR_TEXT_MAX];
+
+	if (p->family == ADDR_FAMILY_V4)
+		addr4_format(prefix4_addr(p), tmp);
+	else if (inet_ntop(AF_INET6, p->addr, tmp, sizeof(tmp)) == NULL)
+		tmp[0] = '\0';
+	return (size_t)snprintf(buf, size, "%s", tmp) < size ? strlen(buf) : size - 1;
+}
+
 size_t prefix_format(const struct ip_prefix *p, int bare_host, char *buf, size_t size)
 {
-	char a[16];
+	char a[ADDR_TEXT_MAX];
+	unsigned full = p->family == ADDR_FAMILY_V4 ? 32 : 128;
 	int n;
 
-	addr4_format(prefix4_addr(p), a);
-	if (bare_host && p->len == 32)
+	addr_format(p, a, sizeof(a));
+	if (bare_host && p->len == full)
 		n = snprintf(buf, size, "%s", a);
 	else
 		n = snprintf(buf, size, "%s/%u", a, p->len);
-	return n < 0 ? 0 : (size_t)n;
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
 }
 
 int range4_to_prefixes(uint32_t lo, uint32_t hi,

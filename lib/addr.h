@@ -43,8 +43,15 @@ uint32_t prefix4_mask(unsigned len);
  * least 16 bytes). Returns the text length. */
 size_t addr4_format(uint32_t a, char *buf);
 
-/* Writes p as "a.b.c.d/len" (or "a.b.c.d" for a /32 when bare_host != 0) into buf
- * (at least 19 bytes for IPv4). Returns the text length. */
+#define ADDR_TEXT_MAX 46 /* an IPv6 address as text, with its NUL */
+
+/* Writes the address of p (either family, its length ignored) as text with a NUL
+ * into buf: dotted quad, or RFC 5952 compressed IPv6. Returns the text length. */
+size_t addr_format(const struct ip_prefix *p, char *buf, size_t size);
+
+/* Writes p as "address/len" (or the bare address for a /32 or /128 when
+ * bare_host != 0) into buf (ADDR_TEXT_MAX + 4 bytes is always enough). Returns the
+ * text length. */
 size_t prefix_format(const struct ip_prefix *p, int bare_host, char *buf, size_t size);
 
 /* Calls fn for each prefix of the smallest set of CIDR blocks that covers exactly the

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "txt.h"
 
 #define CONFIG_LINE_MAX 4096
 #define ZONE_PREFIX "zone "
@@ -275,9 +276,9 @@ static bool normalize_zone_name(const char *in, char *out, size_t size)
 {
 	size_t n = strlen(in);
 
-	while (n > 0 && in[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= size)
+	if (n > 0 && in[n - 1] == '.')
+		n--; /* one trailing dot: the absolute form of the same name */
+	if (n == 0 || n >= size || in[n - 1] == '.' || in[0] == '.' || memmem(in, n, "..", 2))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)in[i]);
@@ -510,8 +511,9 @@ static void handle_zone(struct parse_ctx *c, struct zone_config *z, const char *
 		else if ((z->a >> 24) != 127)
 			problem(c, c->line, "a: '%s' is not in 127.0.0.0/8 (RFC 5782)", value);
 	} else if (strcmp(name, "txt") == 0) {
-		if (strlen(value) > CONFIG_TXT_MAX)
-			problem(c, c->line, "txt: longer than %d bytes", CONFIG_TXT_MAX);
+		if (txt_template_check(value, strlen(value)) < 0)
+			problem(c, c->line, "txt: longer than %d bytes or more than %d '$'",
+				TXT_TEMPLATE_MAX, TXT_SUBST_MAX);
 		else
 			snprintf(z->txt, sizeof(z->txt), "%s", value);
 	} else if (strcmp(name, "soa") == 0) {
@@ -581,6 +583,9 @@ static void check_config(struct parse_ctx *c)
 					z->name, z->exempt);
 			else if (e == z)
 				problem(c, z->line, "zone %s: a zone cannot exempt itself", z->name);
+			else if (e->policy != ZONE_POLICY_ALLOW)
+				problem(c, z->line, "zone %s: exempt zone '%s' is not policy = allow",
+					z->name, z->exempt);
 		}
 	}
 }

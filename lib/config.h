@@ -13,9 +13,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "txt.h"
+
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_NS 8
-#define CONFIG_TXT_MAX 1024 /* longest TXT template, in bytes */
+#define CONFIG_TXT_MAX TXT_TEMPLATE_MAX
 #define DNAME_WIRE_MAX 255
 
 enum zone_type { ZONE_TYPE_IP, ZONE_TYPE_NAME };

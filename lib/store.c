@@ -154,9 +154,10 @@ static size_t entry_encode(uint8_t *p, const struct store_entry *e)
 	memcpy(p + 12, &e->last_seen, 4);
 	memcpy(p + 16, &e->hits, 4);
 	memcpy(p + 20, &e->expires, 4);
-	memcpy(p + VALUE_FIXED, e->reason, e->reason_len);
+	if (e->reason_len > 0)
+		memmove(p + VALUE_FIXED, e->reason, e->reason_len); /* may already be there */
 	size_t n = VALUE_FIXED + e->reason_len;
-	if (e->flags & STORE_F_TXT) {
+	if ((e->flags & STORE_F_TXT) && e->txt_len > 0) {
 		memcpy(p + n, e->txt, e->txt_len);
 		n += e->txt_len;
 	}

@@ -34,10 +34,11 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "txt.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_REASON_MAX 255
-#define STORE_TXT_MAX 1024
+#define STORE_TXT_MAX TXT_TEMPLATE_MAX
 
 /* Entry flags. */
 #define STORE_F_EXCLUDE 0x01 /* exclusion: the range is not listed */
@@ -171,7 +172,8 @@ int store_writer_zone(struct store_writer *w, const char *name, struct store_zon
 int store_writer_source(struct store_writer *w, const char *name, uint16_t *id);
 
 /* Lists prefix p in zone z. A new entry gets first and last seen = put->seen and
- * hits = put->hits. An existing one keeps first seen, takes the later last seen,
+ * hits = put->hits. An existing one takes the earlier first seen (feeds may deliver
+ * old hits late) and the later last seen,
  * adds put->hits, and takes flags, A, TXT, source and expires from put (and the
  * reason when put->reason is given). *created (if not NULL) says which.
  * Returns 0, DNSBL_EINVAL, DNSBL_ERANGE (texts too long), DNSBL_EFULL or

@@ -172,6 +172,8 @@ enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len, struct dns
 	}
 	if (p != len)
 		return DNS_PARSE_ERROR; /* trailing bytes */
+	if (q->qtype == 0 || q->qtype == DNS_T_OPT)
+		return DNS_PARSE_ERROR; /* not a type one can ask for (RFC 6891 6.1.1) */
 	if (DNS_OPCODE(q->flags) != 0) {
 		q->rcode = DNS_R_NOTIMP;
 		return DNS_PARSE_ERROR;

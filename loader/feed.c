@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "txt.h"
 
 static bool is_blank(char c)
 {
@@ -149,7 +150,7 @@ static int expand(const struct rbldnsd_state *st, const char *text, size_t len,
 			i++;
 		} else if (text[i + 1] >= '0' && text[i + 1] <= '9') {
 			unsigned n = (unsigned)(text[i + 1] - '0');
-			if (st->var_len[n] == 0 && st->var[n][0] == '\0') {
+			if (st->var_len[n] == 0) {
 				*msg = "TXT uses an undefined substitution variable";
 				return -1;
 			}
@@ -217,14 +218,23 @@ static int parse_value(const char *s, size_t len, struct raw_value *v, const cha
 		if (parse_a(as, alen, &v->a, msg) < 0)
 			return -1;
 		v->flags |= STORE_F_A;
+	} else if (colon != NULL) {
+		/* "::x" is no A at all: most likely an IPv6 line in an IPv4 file */
+		*msg = "empty A value (an IPv6 address in an IPv4 list?)";
+		return -1;
 	}
 	if (colon != NULL) {
-		size_t tlen = len - (size_t)(colon + 1 - s);
+		const char *t = colon + 1;
+		size_t tlen = len - (size_t)(t - s);
+		while (tlen > 0 && (t[0] == ' ' || t[0] == '\t')) {
+			t++;
+			tlen--;
+		}
 		if (tlen == 0) {
 			v->flags |= STORE_F_NOTXT;
 		} else {
 			v->flags |= STORE_F_TXT;
-			v->txt = colon + 1;
+			v->txt = t;
 			v->txt_len = tlen;
 		}
 	}
@@ -244,6 +254,10 @@ static enum feed_line special_line(struct rbldnsd_state *st, const char *s, size
 
 	if (wlen == 1 && s[0] >= '0' && s[0] <= '9') {
 		unsigned n = (unsigned)(s[0] - '0');
+		if (rlen == 0) {
+			*msg = "substitution variable without a value";
+			return FEED_LINE_ERROR;
+		}
 		if (rlen >= sizeof(st->var[0])) {
 			*msg = "substitution variable longer than 255 bytes";
 			return FEED_LINE_ERROR;
@@ -403,6 +417,10 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 		return FEED_LINE_ERROR;
 	if (resolve_value(st, &v, "$", out, msg) < 0)
 		return FEED_LINE_ERROR;
+	if ((out->flags & STORE_F_TXT) && txt_template_check(out->txt, out->txt_len) < 0) {
+		*msg = "TXT has more than 16 '$' substitutions";
+		return FEED_LINE_ERROR;
+	}
 	return FEED_LINE_RECORD;
 }
 

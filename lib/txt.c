@@ -1,0 +1,42 @@
+#include "txt.h"
+
+#include <string.h>
+
+#include "err.h"
+
+int txt_template_check(const char *tpl, size_t len)
+{
+	unsigned subst = 0;
+
+	if (len > TXT_TEMPLATE_MAX)
+		return DNSBL_ERANGE;
+	for (size_t i = 0; i < len; i++) {
+		if (tpl[i] != '$')
+			continue;
+		if (i + 1 < len && tpl[i + 1] == '$')
+			i++;
+		else if (++subst > TXT_SUBST_MAX)
+			return DNSBL_ERANGE;
+	}
+	return 0;
+}
+
+size_t txt_expand(const char *tpl, size_t len, const char *subst, size_t subst_len, char *out,
+		  size_t outsize)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n < outsize; i++) {
+		if (tpl[i] != '$') {
+			out[n++] = tpl[i];
+		} else if (i + 1 < len && tpl[i + 1] == '$') {
+			out[n++] = '$';
+			i++;
+		} else {
+			size_t c = subst_len < outsize - n ? subst_len : outsize - n;
+			memcpy(out + n, subst, c);
+			n += c;
+		}
+	}
+	return n;
+}
