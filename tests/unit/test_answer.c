@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -67,6 +68,32 @@ static int put_entry(struct store_writer *w, struct store_zone *z, const char *p
 	put.txt = txt;
 	put.txt_len = txt ? strlen(txt) : 0;
 	return store_merge(w, z, &p, &put, NULL);
+}
+
+/* Lists the IPv6 prefix text/len (the loader takes IPv6 in its own issue). */
+static int put_entry6(struct store_writer *w, struct store_zone *z, const char *text,
+		      unsigned len, uint8_t flags, const char *txt)
+{
+	struct ip_prefix p = {.family = ADDR_FAMILY_V6, .len = (uint8_t)len};
+	struct store_put put = {.flags = flags, .seen = now0, .hits = 1, .txt = txt,
+				.txt_len = txt ? strlen(txt) : 0};
+	if (inet_pton(AF_INET6, text, p.addr) != 1)
+		return -100;
+	return store_merge(w, z, &p, &put, NULL);
+}
+
+/* The nibble-reversed name of IPv6 address text under zone, first nibbles only
+ * (nibbles = 32 for the full address). */
+static void nibble_name(const char *text, unsigned nibbles, const char *zone, char *out)
+{
+	uint8_t a[16];
+	size_t n = 0;
+	assert_int_equal(inet_pton(AF_INET6, text, a), 1);
+	for (int i = (int)nibbles - 1; i >= 0; i--) {
+		unsigned v = i % 2 ? a[i / 2] & 15 : a[i / 2] >> 4;
+		n += (size_t)sprintf(out + n, "%x.", v);
+	}
+	strcpy(out + n, zone);
 }
 
 static int group_setup(void **state)
@@ -134,6 +161,8 @@ static int group_setup(void **state)
 	bad |= put_entry(w, bl, "203.0.113.0/24", 0, 0, NULL, 0);
 	bad |= put_entry(w, bl, "192.0.5.5/32", 0, 0, NULL, now0 - 1000);
 	bad |= put_entry(w, wl, "192.0.2.50/32", 0, 0, NULL, 0);
+	bad |= put_entry6(w, bl, "2001:db8::", 32, STORE_F_TXT, "v6 $ listed");
+	bad |= put_entry6(w, bl, "2001:db8:1::1", 128, STORE_F_EXCLUDE, NULL);
 	if (bad) {
 		store_writer_abort(w);
 		return -1;
@@ -374,6 +403,59 @@ static void expect_a(const char *name, uint32_t a, uint32_t ttl)
 }
 
 /* --- tests --- */
+
+/* IPv6 names: 32 nibble labels, longest-prefix match with exclusions, "$" as the
+ * compressed address, empty non-terminals, IPv4-mapped addresses answered like IPv4. */
+static void test_ipv6_names(void **state)
+{
+	(void)state;
+	char name[300], t[512];
+
+	nibble_name("2001:db8::5", 32, "bl.example", name);
+	expect_a(name, 0x7f000002, 300);
+	ldns_pkt *p = ask(name, DNS_T_TXT, NULL);
+	assert_non_null(p);
+	txt_of(p, t, sizeof(t), NULL);
+	assert_string_equal(t, "v6 2001:db8::5 listed");
+	ldns_pkt_free(p);
+
+	nibble_name("2001:db8:1::1", 32, "bl.example", name);
+	expect_nxdomain(name, DNS_T_A);            /* excluded */
+	nibble_name("2001:db9::5", 32, "bl.example", name);
+	expect_nxdomain(name, DNS_T_A);            /* outside the /32 */
+	nibble_name("2001:db8::", 8, "bl.example", name);
+	expect_nodata(name, DNS_T_A);              /* 8.b.d.0.1.0.0.2: listed below */
+	nibble_name("2001:db9::", 8, "bl.example", name);
+	expect_nxdomain(name, DNS_T_A);
+	nibble_name("2001:db8::", 12, "bl.example", name);
+	expect_nodata(name, DNS_T_A);              /* inside the listed /32 */
+
+	/* hex nibbles in any case */
+	nibble_name("2001:db8::abcd", 32, "bl.example", name);
+	for (char *c = name; *c; c++)
+		if (*c >= 'a' && *c <= 'f')
+			*c = (char)(*c - 32);
+	expect_a(name, 0x7f000002, 300);
+
+	/* ::ffff:192.0.2.1 answers like 192.0.2.1, "$" in IPv4 form */
+	nibble_name("::ffff:192.0.2.1", 32, "bl.example", name);
+	expect_a(name, 0x7f000002, 300);
+	p = ask(name, DNS_T_TXT, NULL);
+	assert_non_null(p);
+	txt_of(p, t, sizeof(t), NULL);
+	assert_string_equal(t, "Listed, see https://bl.example/lookup?ip=192.0.2.1");
+	ldns_pkt_free(p);
+	nibble_name("::ffff:192.0.2.3", 32, "bl.example", name);
+	expect_nxdomain(name, DNS_T_A);
+
+	/* 33 nibbles, two-character labels, non-hex: not an address */
+	nibble_name("2001:db8::5", 32, "bl.example", name);
+	char longer[320];
+	snprintf(longer, sizeof(longer), "0.%s", name);
+	expect_nxdomain(longer, DNS_T_A);
+	expect_nxdomain("10.8.b.d.0.1.0.0.2.bl.example", DNS_T_A);
+	expect_nxdomain("g.8.b.d.0.1.0.0.2.bl.example", DNS_T_A);
+}
 
 static void test_listed_a(void **state)
 {
@@ -908,6 +990,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listed_a),
+		cmocka_unit_test(test_ipv6_names),
 		cmocka_unit_test(test_listed_txt),
 		cmocka_unit_test(test_not_listed),
 		cmocka_unit_test(test_other_types),
