@@ -20,26 +20,48 @@ int addr4_octet_parse(const char *s, size_t len)
 	return v > 255 ? -1 : v;
 }
 
-int addr4_parse(const char *s, size_t len, uint32_t *out)
+int addr4_parse_octets(const char *s, size_t len, uint32_t *out, unsigned *count)
 {
 	uint32_t a = 0;
 	size_t start = 0;
-	int octets = 0;
+	unsigned n = 0;
 
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && s[i] != '.')
 			continue;
 		int v = addr4_octet_parse(s + start, i - start);
-		if (v < 0 || octets == 4)
+		if (v < 0 || n == 4)
 			return DNSBL_ESYNTAX;
 		a = (a << 8) | (uint32_t)v;
-		octets++;
+		n++;
 		start = i + 1;
 	}
-	if (octets != 4)
-		return DNSBL_ESYNTAX;
-	*out = a;
+	*out = a << (8 * (4 - n));
+	*count = n;
 	return 0;
+}
+
+int addr4_parse(const char *s, size_t len, uint32_t *out)
+{
+	unsigned n;
+
+	if (addr4_parse_octets(s, len, out, &n) < 0 || n != 4)
+		return DNSBL_ESYNTAX;
+	return 0;
+}
+
+int prefix_len_parse(const char *s, size_t len, unsigned max)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v > max ? -1 : (int)v;
 }
 
 uint32_t prefix4_mask(unsigned len)
@@ -69,27 +91,15 @@ int prefix4_parse(const char *s, size_t len, struct ip_prefix *out)
 {
 	const char *slash = memchr(s, '/', len);
 	size_t alen = slash ? (size_t)(slash - s) : len;
-	unsigned plen = 32;
+	int plen = 32;
 	uint32_t a;
 
 	if (addr4_parse(s, alen, &a) < 0)
 		return DNSBL_ESYNTAX;
-	if (slash) {
-		size_t nlen = len - alen - 1;
-		if (nlen == 0 || nlen > 2 || (nlen == 2 && slash[1] == '0'))
-			return DNSBL_ESYNTAX;
-		plen = 0;
-		for (size_t i = 0; i < nlen; i++) {
-			char c = slash[1 + i];
-			if (c < '0' || c > '9')
-				return DNSBL_ESYNTAX;
-			plen = plen * 10 + (unsigned)(c - '0');
-		}
-		if (plen > 32)
-			return DNSBL_ESYNTAX;
-	}
-	prefix4_make(out, a, plen);
-	return (a & ~prefix4_mask(plen)) ? DNSBL_EHOSTBITS : 0;
+	if (slash && (plen = prefix_len_parse(slash + 1, len - alen - 1, 32)) < 0)
+		return DNSBL_ESYNTAX;
+	prefix4_make(out, a, (unsigned)plen);
+	return (a & ~prefix4_mask((unsigned)plen)) ? DNSBL_EHOSTBITS : 0;
 }
 
 size_t addr4_format(uint32_t a, char *buf)

@@ -22,6 +22,14 @@ struct ip_prefix {
  * Returns 0 or DNSBL_ESYNTAX. */
 int addr4_parse(const char *s, size_t len, uint32_t *out);
 
+/* Parses 1 to 4 dotted octets ("10", "10.1", "10.1.2.3") into *out, left-aligned in
+ * host order ("10.1" gives 10.1.0.0), and their number into *count. Returns 0 or
+ * DNSBL_ESYNTAX. */
+int addr4_parse_octets(const char *s, size_t len, uint32_t *out, unsigned *count);
+
+/* Parses a prefix length 0..max (decimal, no leading zero). Returns it, or -1. */
+int prefix_len_parse(const char *s, size_t len, unsigned max);
+
 /* Parses one decimal octet 0..255 (1-3 digits, no leading zero). Returns the value
  * or -1 when s[0..len) is not one. */
 int addr4_octet_parse(const char *s, size_t len);

@@ -27,28 +27,6 @@ void rbldnsd_state_init(struct rbldnsd_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* Parses 1 to 4 dotted octets: *v gets them left-aligned in a 32-bit address. */
-static int parse_octets(const char *s, size_t len, uint32_t *v, unsigned *count)
-{
-	size_t start = 0;
-	unsigned n = 0;
-	uint32_t a = 0;
-
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.')
-			continue;
-		int o = addr4_octet_parse(s + start, i - start);
-		if (o < 0 || n == 4)
-			return -1;
-		a = (a << 8) | (uint32_t)o;
-		n++;
-		start = i + 1;
-	}
-	*v = a << (8 * (4 - n));
-	*count = n;
-	return 0;
-}
-
 /* Parses the address forms of ip4set (see feed.h) into [lo, hi]. */
 static int parse_range(const char *s, size_t len, uint32_t *lo, uint32_t *hi, const char **msg)
 {
@@ -65,39 +43,28 @@ static int parse_range(const char *s, size_t len, uint32_t *lo, uint32_t *hi, co
 		return -1;
 	}
 	if (slash != NULL) {
-		size_t alen = (size_t)(slash - s), nlen = len - alen - 1;
-		unsigned plen = 0;
-		if (parse_octets(s, alen, &a, &na) < 0) {
+		size_t alen = (size_t)(slash - s);
+		int plen;
+		if (addr4_parse_octets(s, alen, &a, &na) < 0) {
 			*msg = "bad IPv4 address before '/'";
 			return -1;
 		}
-		if (nlen == 0 || nlen > 2 || (nlen == 2 && slash[1] == '0')) {
-			*msg = "bad prefix length";
+		if ((plen = prefix_len_parse(slash + 1, len - alen - 1, 32)) < 0) {
+			*msg = "bad prefix length (0 to 32)";
 			return -1;
 		}
-		for (size_t i = 0; i < nlen; i++) {
-			if (slash[1 + i] < '0' || slash[1 + i] > '9') {
-				*msg = "bad prefix length";
-				return -1;
-			}
-			plen = plen * 10 + (unsigned)(slash[1 + i] - '0');
-		}
-		if (plen > 32) {
-			*msg = "prefix length over 32";
-			return -1;
-		}
-		if (a & ~prefix4_mask(plen)) {
+		if (a & ~prefix4_mask((unsigned)plen)) {
 			*msg = "address has bits set beyond the prefix length";
 			return -1;
 		}
 		*lo = a;
-		*hi = a | ~prefix4_mask(plen);
+		*hi = a | ~prefix4_mask((unsigned)plen);
 		return 0;
 	}
 	if (dash != NULL) {
 		size_t alen = (size_t)(dash - s);
-		if (parse_octets(s, alen, &a, &na) < 0 ||
-		    parse_octets(dash + 1, len - alen - 1, &b, &nb) < 0) {
+		if (addr4_parse_octets(s, alen, &a, &na) < 0 ||
+		    addr4_parse_octets(dash + 1, len - alen - 1, &b, &nb) < 0) {
 			*msg = "bad IPv4 address range";
 			return -1;
 		}
@@ -116,7 +83,7 @@ static int parse_range(const char *s, size_t len, uint32_t *lo, uint32_t *hi, co
 		}
 		return 0;
 	}
-	if (parse_octets(s, len, &a, &na) < 0) {
+	if (addr4_parse_octets(s, len, &a, &na) < 0) {
 		*msg = "bad IPv4 address";
 		return -1;
 	}
