@@ -31,6 +31,7 @@
 struct tcp_conn {
 	int fd;                 /* -1: free slot */
 	int64_t last;           /* last progress (monotonic ms), for the idle timeout */
+	bool eof;               /* the client closed its side: answer what came, then close */
 	size_t inlen;
 	size_t outpos, outlen;
 	uint8_t in[TCP_IN_SIZE];
@@ -261,6 +262,7 @@ static void tcp_accept(struct worker *wk, int lfd, int64_t now)
 		c->fd = fd;
 		c->last = now;
 		c->inlen = c->outpos = c->outlen = 0;
+		c->eof = false;
 	}
 }
 
@@ -326,17 +328,17 @@ static void tcp_serve(struct worker *wk, struct tcp_conn *c, short revents, int6
 		tcp_close(wk, c);
 		return;
 	}
-	if (revents & (POLLIN | POLLHUP)) {
-		if (c->inlen < TCP_IN_SIZE) {
-			ssize_t n = recv(c->fd, c->in + c->inlen, TCP_IN_SIZE - c->inlen, MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				tcp_close(wk, c);
-				return;
-			}
-			if (n > 0) {
-				c->inlen += (size_t)n;
-				c->last = now;
-			}
+	if ((revents & (POLLIN | POLLHUP)) && !c->eof && c->inlen < TCP_IN_SIZE) {
+		ssize_t n = recv(c->fd, c->in + c->inlen, TCP_IN_SIZE - c->inlen, MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			tcp_close(wk, c);
+			return;
+		}
+		if (n == 0)
+			c->eof = true; /* pipelined queries already read still get answers */
+		if (n > 0) {
+			c->inlen += (size_t)n;
+			c->last = now;
 		}
 	}
 	if (!tcp_process(wk, c) || !tcp_flush(c, now)) {
@@ -344,7 +346,12 @@ static void tcp_serve(struct worker *wk, struct tcp_conn *c, short revents, int6
 		return;
 	}
 	/* output drained: queries held back for room can go now */
-	if (c->outlen == 0 && c->inlen >= 2 && (!tcp_process(wk, c) || !tcp_flush(c, now)))
+	if (c->outlen == 0 && c->inlen >= 2 && (!tcp_process(wk, c) || !tcp_flush(c, now))) {
+		tcp_close(wk, c);
+		return;
+	}
+	/* after EOF, close once everything answerable is sent */
+	if (c->eof && c->outlen == 0 && (c->inlen < 2 || c->inlen < 2u + wire_get_u16(c->in)))
 		tcp_close(wk, c);
 }
 
@@ -353,6 +360,8 @@ static void *worker_main(void *arg)
 	struct worker *wk = arg;
 	struct server *srv = wk->srv;
 	int64_t idle_ms = (int64_t)srv->cfg->tcp_idle_timeout * 1000;
+	int64_t next_report = 0;
+	uint64_t reported_errors = 0;
 
 	for (;;) {
 		unsigned n = 0;
@@ -367,7 +376,7 @@ static void *worker_main(void *arg)
 			if (c->fd < 0)
 				continue;
 			short ev = 0;
-			if (c->inlen < TCP_IN_SIZE)
+			if (c->inlen < TCP_IN_SIZE && !c->eof)
 				ev |= POLLIN;
 			if (c->outlen > c->outpos)
 				ev |= POLLOUT;
@@ -402,6 +411,14 @@ static void *worker_main(void *arg)
 			struct tcp_conn *c = &wk->conns[i];
 			if (c->fd >= 0 && now - c->last >= idle_ms)
 				tcp_close(wk, c);
+		}
+		/* store trouble is counted per query and reported here, at most every
+		 * 10 s, so a broken store cannot flood the log from the hot path */
+		if (now >= next_report && wk->actx.stats.store_errors != reported_errors) {
+			log_warn("worker %u: %llu store errors so far (answered SERVFAIL)", wk->id,
+				 (unsigned long long)wk->actx.stats.store_errors);
+			reported_errors = wk->actx.stats.store_errors;
+			next_report = now + 10000;
 		}
 	}
 	return NULL;

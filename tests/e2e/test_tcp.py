@@ -78,6 +78,20 @@ def test_many_pipelined_queries(std):
         assert answers[q.id].question[0].name == q.question[0].name
 
 
+def test_half_close_after_pipelined_queries_still_answered(std):
+    # RFC 7766 6.2.4: a client may shut down its sending side after its queries;
+    # every query already sent is answered before the server closes.
+    n = 300
+    qs = [dns.message.make_query(rev(f"10.1.{i // 256}.{i % 256}", "pbl.example"), "TXT",
+                                 id=i + 1) for i in range(n)]
+    with std.tcp_connect(timeout=5) as s:
+        s.sendall(b"".join(struct.pack("!H", len(w)) + w for w in (q.to_wire() for q in qs)))
+        s.shutdown(socket.SHUT_WR)
+        answers = _read_answers(s, n)
+        assert t.tcp_recv(s) is None, "the server should close after the last answer"
+    assert sorted(answers) == [q.id for q in qs]
+
+
 def test_sequential_queries_on_one_connection(std):
     with std.tcp_connect() as s:
         for i, case in enumerate(MIX * 2):
