@@ -11,13 +11,13 @@ int addr4_octet_parse(const char *s, size_t len)
 	int v = 0;
 
 	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
-		return -1;
+		return DNSBL_ESYNTAX;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return DNSBL_ESYNTAX;
 		v = v * 10 + (s[i] - '0');
 	}
-	return v > 255 ? -1 : v;
+	return v > 255 ? DNSBL_ESYNTAX : v;
 }
 
 int addr4_parse_octets(const char *s, size_t len, uint32_t *out, unsigned *count)
@@ -55,13 +55,13 @@ int prefix_len_parse(const char *s, size_t len, unsigned max)
 	unsigned v = 0;
 
 	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
-		return -1;
+		return DNSBL_ESYNTAX;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return DNSBL_ESYNTAX;
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
-	return v > max ? -1 : (int)v;
+	return v > max ? DNSBL_ESYNTAX : (int)v;
 }
 
 uint32_t prefix4_mask(unsigned len)

@@ -27,11 +27,12 @@ int addr4_parse(const char *s, size_t len, uint32_t *out);
  * DNSBL_ESYNTAX. */
 int addr4_parse_octets(const char *s, size_t len, uint32_t *out, unsigned *count);
 
-/* Parses a prefix length 0..max (decimal, no leading zero). Returns it, or -1. */
+/* Parses a prefix length 0..max (decimal, no leading zero). Returns it, or
+ * DNSBL_ESYNTAX. */
 int prefix_len_parse(const char *s, size_t len, unsigned max);
 
-/* Parses one decimal octet 0..255 (1-3 digits, no leading zero). Returns the value
- * or -1 when s[0..len) is not one. */
+/* Parses one decimal octet 0..255 (1-3 digits, no leading zero). Returns the value,
+ * or DNSBL_ESYNTAX when s[0..len) is not one. */
 int addr4_octet_parse(const char *s, size_t len);
 
 /* Parses "a.b.c.d" (a /32) or "a.b.c.d/n" into *out. Returns 0, DNSBL_ESYNTAX, or

@@ -88,6 +88,7 @@ struct wire_out {
 	int err; /* 0, or DNSBL_ENOSPC after an overflow */
 };
 
+/* Starts writing at buf[0], at most cap bytes. */
 static inline void wire_out_init(struct wire_out *w, uint8_t *buf, size_t cap)
 {
 	w->buf = buf;
@@ -96,6 +97,7 @@ static inline void wire_out_init(struct wire_out *w, uint8_t *buf, size_t cap)
 	w->err = 0;
 }
 
+/* True when n more bytes fit; otherwise sets the sticky ENOSPC error. */
 static inline bool wire_out_room(struct wire_out *w, size_t n)
 {
 	if (w->err == 0 && w->cap - w->pos >= n)
@@ -104,12 +106,14 @@ static inline bool wire_out_room(struct wire_out *w, size_t n)
 	return false;
 }
 
+/* Appends one byte. */
 static inline void wire_put_u8(struct wire_out *w, uint8_t v)
 {
 	if (wire_out_room(w, 1))
 		w->buf[w->pos++] = v;
 }
 
+/* Appends a 16-bit value in network order. */
 static inline void wire_put_u16(struct wire_out *w, uint16_t v)
 {
 	if (wire_out_room(w, 2)) {
@@ -118,6 +122,7 @@ static inline void wire_put_u16(struct wire_out *w, uint16_t v)
 	}
 }
 
+/* Appends a 32-bit value in network order. */
 static inline void wire_put_u32(struct wire_out *w, uint32_t v)
 {
 	if (wire_out_room(w, 4)) {
@@ -128,6 +133,7 @@ static inline void wire_put_u32(struct wire_out *w, uint32_t v)
 	}
 }
 
+/* Appends n bytes from p. */
 static inline void wire_put_bytes(struct wire_out *w, const void *p, size_t n)
 {
 	if (wire_out_room(w, n)) {
@@ -151,11 +157,13 @@ static inline void wire_set_u16(struct wire_out *w, size_t off, uint16_t v)
 	}
 }
 
+/* Reads a 16-bit network-order value at p (the caller checked the bounds). */
 static inline uint16_t wire_get_u16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* Reads a 32-bit network-order value at p (the caller checked the bounds). */
 static inline uint32_t wire_get_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
