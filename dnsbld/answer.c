@@ -363,10 +363,11 @@ size_t answer_query(struct answer_ctx *ctx, const uint8_t *pkt, size_t len, uint
 	reserve = q.edns ? DNS_OPT_RR_SIZE : 0;
 
 	if (!response_start(&r, pkt, &q, out, limit - reserve)) {
-		/* a question too long to echo within the limit: header only */
+		/* the question does not fit the caller's buffer (never with ours: a
+		 * question is at most 259 bytes): the header alone, with TC */
 		q.has_question = false;
 		response_start(&r, pkt, &q, out, limit - reserve);
-		count_rcode(&ctx->stats, DNS_R_FORMERR);
+		ctx->stats.truncated++;
 		return response_finish(&r, &q, DNS_F_TC, DNS_R_NOERROR, q.edns);
 	}
 	if (pr == DNS_PARSE_ERROR) {
