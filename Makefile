@@ -16,8 +16,9 @@ O ?= build/obj
 BIN ?= bin
 SAN ?=
 
-# lib/ and the responder need these; the API (its own issue) adds libmicrohttpd, jansson.
-PKGS := ldns lmdb inih
+# lib/ and the programs need these (jansson: jsonl feeds, zlib: gzip input); the API
+# (its own issue) adds libmicrohttpd.
+PKGS := ldns lmdb inih jansson zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS = $(shell pkg-config --libs cmocka)
@@ -111,9 +112,10 @@ run: deps
 	$(MAKE) all
 	./scripts/run-demo.sh
 
+# Import benchmark (tests/bench/README.md): make bench BENCH_ARGS="--lines 1000000"
 bench: deps
 	$(MAKE) all
-	@echo "bench: see the Performance issue; not yet implemented"
+	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/import_bench.py $(BENCH_ARGS)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

@@ -16,6 +16,8 @@
 
 #include "addr.h"
 #include "err.h"
+#include "store.h"
+#include "timeutil.h"
 #include "txt.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -208,31 +210,7 @@ static unsigned split_words(const char *value, char *buf, size_t bufsize, char *
 /* Parses a duration: a number with an optional s/m/h/d/w suffix, at most max. */
 static int parse_duration(const char *s, uint32_t max, uint32_t *out)
 {
-	uint64_t v = 0, mult = 1;
-	size_t i = 0, n = strlen(s);
-
-	if (n == 0)
-		return DNSBL_ESYNTAX;
-	switch (s[n - 1]) {
-	case 's': n--; break;
-	case 'm': mult = 60; n--; break;
-	case 'h': mult = 3600; n--; break;
-	case 'd': mult = 86400; n--; break;
-	case 'w': mult = 604800; n--; break;
-	default: break;
-	}
-	if (n == 0 || n > 10)
-		return DNSBL_ESYNTAX;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return DNSBL_ESYNTAX;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	v *= mult;
-	if (v > max)
-		return DNSBL_ERANGE;
-	*out = (uint32_t)v;
-	return 0;
+	return duration_parse(s, strlen(s), max, out);
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -320,6 +298,8 @@ static struct zone_config *zone_add(struct parse_ctx *c, const char *name, int l
 	z->policy = ZONE_POLICY_BLOCK;
 	z->ttl = 300;
 	z->a = 0x7f000002;
+	z->list_threshold = 1;
+	z->list_window = 86400;
 	z->line = line;
 	cfg->zone_count++;
 	return z;
@@ -443,6 +423,9 @@ static void handle_server(struct parse_ctx *c, const char *name, const char *val
 	} else if (strcmp(name, "tcp_max_connections") == 0) {
 		if (parse_uint(value, 1, 65536, &cfg->tcp_max_connections) < 0)
 			problem(c, c->line, "tcp_max_connections: '%s' is not a number from 1 to 65536", value);
+	} else if (strcmp(name, "history_keep") == 0) {
+		if (parse_duration(value, 0x7fffffff, &cfg->history_keep) < 0)
+			problem(c, c->line, "history_keep: '%s' is not a duration (0 = keep forever)", value);
 	} else {
 		problem(c, c->line, "unknown key '%s' in [server]", name);
 	}
@@ -516,6 +499,25 @@ static void handle_zone(struct parse_ctx *c, struct zone_config *z, const char *
 				TXT_TEMPLATE_MAX, TXT_SUBST_MAX);
 		else
 			snprintf(z->txt, sizeof(z->txt), "%s", value);
+	} else if (strcmp(name, "expire_after") == 0) {
+		if (parse_duration(value, 0x7fffffff, &z->expire_after) < 0)
+			problem(c, c->line, "expire_after: '%s' is not a duration (0 = never)", value);
+	} else if (strcmp(name, "list_threshold") == 0) {
+		unsigned v;
+		if (parse_uint(value, 1, STORE_THRESHOLD_MAX, &v) < 0)
+			problem(c, c->line, "list_threshold: '%s' is not a number from 1 to %d", value,
+				STORE_THRESHOLD_MAX);
+		else
+			z->list_threshold = v;
+	} else if (strcmp(name, "list_window") == 0) {
+		uint32_t v;
+		if (parse_duration(value, 0x7fffffff, &v) < 0 || v == 0)
+			problem(c, c->line, "list_window: '%s' is not a duration of at least 1s", value);
+		else
+			z->list_window = v;
+	} else if (strcmp(name, "relist_after") == 0) {
+		if (parse_duration(value, 0x7fffffff, &z->relist_after) < 0)
+			problem(c, c->line, "relist_after: '%s' is not a duration", value);
 	} else if (strcmp(name, "soa") == 0) {
 		parse_soa(c, z, value);
 	} else if (strcmp(name, "ns") == 0) {
@@ -615,6 +617,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errsize)
 	cfg->listen_count = 1;
 	cfg->tcp_idle_timeout = 10;
 	cfg->tcp_max_connections = 256;
+	cfg->history_keep = 365 * 86400;
 	config_parse_listen("127.0.0.1:8053", &cfg->api_listen[0]);
 	cfg->api_listen_count = 1;
 	snprintf(cfg->api_tokens, sizeof(cfg->api_tokens), "/etc/dnsbl/tokens");

@@ -1,8 +1,9 @@
 /* The configuration file shared by dnsbld, dnsbl-loader and dnsbl-api (INI, inih).
  *
- *   [server]  db, listen, threads, tcp_idle_timeout, tcp_max_connections
+ *   [server]  db, listen, threads, tcp_idle_timeout, tcp_max_connections, history_keep
  *   [api]     listen, tokens
- *   [zone NAME]  type, policy, exempt, ttl, a, txt, soa, ns
+ *   [zone NAME]  type, policy, exempt, ttl, a, txt, soa, ns,
+ *                expire_after, list_threshold, list_window, relist_after
  *
  * Every problem is reported as "file:line: what is wrong" (line 0 for whole-file
  * problems such as a missing zone), and all problems in a file are reported. */
@@ -48,6 +49,11 @@ struct zone_config {
 	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
 	unsigned ns_count;
 	struct dname ns[CONFIG_MAX_NS];
+	/* listing lifecycle (seconds; see struct store_lifecycle) */
+	uint32_t expire_after;    /* 0 = never */
+	uint32_t list_threshold;  /* 1..STORE_THRESHOLD_MAX, default 1 */
+	uint32_t list_window;     /* default 1d */
+	uint32_t relist_after;    /* default 0 */
 	int line;         /* where the section starts */
 };
 
@@ -59,6 +65,7 @@ struct config {
 	unsigned threads;           /* 0 = one per CPU */
 	unsigned tcp_idle_timeout;  /* seconds */
 	unsigned tcp_max_connections;
+	uint32_t history_keep;      /* seconds of history expire keeps; 0 = forever */
 	unsigned api_listen_count;
 	struct listen_addr api_listen[CONFIG_MAX_LISTEN];
 	char api_tokens[4096];

@@ -18,11 +18,24 @@
 #define VALUE_FIXED 24
 #define WRITER_ZONES 64
 #define SOURCE_NAME_MAX 64
+#define SEQ_BYTES 8
+#define HIST_FIXED 16 /* history value bytes before the address */
+#define TOMB_FIXED 6
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, entries;
+	MDB_dbi meta, entries, tombs, history, histkey;
 	bool rdonly;
+};
+
+/* The greatest key of a database as far as this writer knows: puts of greater keys
+ * use MDB_APPEND (no search, full pages), which is what makes sorted imports fast. */
+struct append_hint {
+	bool known;
+	size_t len;
+	uint8_t key[KEY_MAX + SEQ_BYTES];
+	MDB_cursor *cur; /* kept at the end of the database between appends, so an
+			    append does not search the tree (closed with the txn) */
 };
 
 struct store_reader {
@@ -48,6 +61,12 @@ struct store_writer {
 	MDB_dbi replace_dbi;
 	struct store_zone *replace_zone;
 	uint16_t replace_source;
+	/* history */
+	bool seq_loaded, seq_dirty;
+	uint64_t next_seq;
+	struct append_hint history_hint;
+	bool tombs_checked, tombs_any;
+	struct append_hint entries_hint, histkey_hint;
 };
 
 /* The zone record as stored (host byte order, fixed layout). */
@@ -127,8 +146,21 @@ static void lens_set(struct store_zone *z, uint8_t family, unsigned len)
 static int entry_decode(const MDB_val *v, struct store_entry *e)
 {
 	const uint8_t *p = v->mv_data;
+	size_t extra = 0;
 
-	if (v->mv_size < VALUE_FIXED || v->mv_size < VALUE_FIXED + (size_t)p[1])
+	if (v->mv_size < VALUE_FIXED)
+		return DNSBL_ESTORE;
+	e->nrecent = 0;
+	e->recent = NULL;
+	if (p[0] & STORE_F_PENDING) {
+		if (v->mv_size < VALUE_FIXED + 1 ||
+		    p[VALUE_FIXED] > STORE_RECENT_MAX)
+			return DNSBL_ESTORE;
+		e->nrecent = p[VALUE_FIXED];
+		e->recent = p + VALUE_FIXED + 1;
+		extra = 1 + 4 * (size_t)e->nrecent;
+	}
+	if (v->mv_size < VALUE_FIXED + extra + (size_t)p[1])
 		return DNSBL_ESTORE;
 	e->flags = p[0];
 	e->reason_len = p[1];
@@ -138,14 +170,17 @@ static int entry_decode(const MDB_val *v, struct store_entry *e)
 	memcpy(&e->last_seen, p + 12, 4);
 	memcpy(&e->hits, p + 16, 4);
 	memcpy(&e->expires, p + 20, 4);
-	e->reason = (const char *)p + VALUE_FIXED;
+	e->reason = (const char *)p + VALUE_FIXED + extra;
 	e->txt = e->reason + e->reason_len;
-	e->txt_len = v->mv_size - VALUE_FIXED - e->reason_len;
+	e->txt_len = v->mv_size - VALUE_FIXED - extra - e->reason_len;
 	return 0;
 }
 
+/* Encodes e into p. The texts and recent times must not overlap p. */
 static size_t entry_encode(uint8_t *p, const struct store_entry *e)
 {
+	size_t n = VALUE_FIXED;
+
 	p[0] = e->flags;
 	p[1] = (uint8_t)e->reason_len;
 	memcpy(p + 2, &e->source_id, 2);
@@ -154,9 +189,14 @@ static size_t entry_encode(uint8_t *p, const struct store_entry *e)
 	memcpy(p + 12, &e->last_seen, 4);
 	memcpy(p + 16, &e->hits, 4);
 	memcpy(p + 20, &e->expires, 4);
+	if (e->flags & STORE_F_PENDING) {
+		p[n++] = e->nrecent;
+		memcpy(p + n, e->recent, 4 * (size_t)e->nrecent);
+		n += 4 * (size_t)e->nrecent;
+	}
 	if (e->reason_len > 0)
-		memmove(p + VALUE_FIXED, e->reason, e->reason_len); /* may already be there */
-	size_t n = VALUE_FIXED + e->reason_len;
+		memcpy(p + n, e->reason, e->reason_len);
+	n += e->reason_len;
 	if ((e->flags & STORE_F_TXT) && e->txt_len > 0) {
 		memcpy(p + n, e->txt, e->txt_len);
 		n += e->txt_len;
@@ -164,9 +204,15 @@ static size_t entry_encode(uint8_t *p, const struct store_entry *e)
 	return n;
 }
 
+static bool entry_expired(const struct store_entry *e, uint32_t now)
+{
+	return e->expires != 0 && e->expires <= now;
+}
+
+/* Whether the entry is answered: not pending and not expired. */
 static bool entry_active(const struct store_entry *e, uint32_t now)
 {
-	return e->expires == 0 || e->expires > now;
+	return !(e->flags & STORE_F_PENDING) && !entry_expired(e, now);
 }
 
 /* --- opening --- */
@@ -198,7 +244,7 @@ static int env_open(struct store *s, const char *path, bool rdonly)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return map_mdb_error(rc, "mdb_env_create");
-	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxdbs(s->env, 12);
 	mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
 	mdb_env_set_mapsize(s->env, STORE_MAP_SIZE);
 	if ((rc = mdb_env_open(s->env, path, flags, 0644)) != 0) {
@@ -229,7 +275,10 @@ static int schema_open(struct store *s, bool create)
 	if (rc != 0)
 		return map_mdb_error(rc, "begin");
 	if ((rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "entries", dbflags, &s->entries)) != 0) {
+	    (rc = mdb_dbi_open(txn, "entries", dbflags, &s->entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "tombs", dbflags, &s->tombs)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "history", dbflags, &s->history)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "histkey", dbflags, &s->histkey)) != 0) {
 		mdb_txn_abort(txn);
 		if (rc == MDB_NOTFOUND) {
 			log_err("store: not initialised (run dnsbl-loader or dnsbld once with write access)");
@@ -243,8 +292,17 @@ static int schema_open(struct store *s, bool create)
 		v.mv_data = &version;
 		rc = mdb_put(txn, s->meta, &k, &v, 0);
 	} else if (rc == 0) {
-		if (v.mv_size != sizeof(version) ||
-		    (memcpy(&version, v.mv_data, sizeof(version)), version != STORE_SCHEMA_VERSION)) {
+		if (v.mv_size == sizeof(version))
+			memcpy(&version, v.mv_data, sizeof(version));
+		if (v.mv_size == sizeof(version) && version == 1 && create) {
+			/* version 2 only added databases (created above) and a flag */
+			version = STORE_SCHEMA_VERSION;
+			v.mv_size = sizeof(version);
+			v.mv_data = &version;
+			rc = mdb_put(txn, s->meta, &k, &v, 0);
+			if (rc == 0)
+				log_info("store: upgraded schema 1 to %u", STORE_SCHEMA_VERSION);
+		} else if (v.mv_size != sizeof(version) || version != STORE_SCHEMA_VERSION) {
 			mdb_txn_abort(txn);
 			log_err("store: schema version %u, this build reads %u", version,
 				STORE_SCHEMA_VERSION);
@@ -610,6 +668,10 @@ int store_writer_commit(struct store_writer *w)
 
 	if (w->replacing)
 		rc = store_replace_finish(w, NULL);
+	if (rc == 0 && w->seq_dirty) {
+		MDB_val k = { 13, "hist-next-seq" }, v = { sizeof(w->next_seq), &w->next_seq };
+		rc = map_mdb_error(mdb_put(w->txn, w->s->meta, &k, &v, 0), "history sequence");
+	}
 	for (unsigned i = 0; i < w->nzones && rc == 0; i++) {
 		struct writer_zone *wz = &w->zones[i];
 		if (!wz->changed)
@@ -734,63 +796,455 @@ static bool prefix_valid(const struct ip_prefix *p)
 	return p->len <= family_bits(p->family);
 }
 
-int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
-		const struct store_put *put, int *created)
+/* LMDB's default key order: bytes, then the shorter first. */
+static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	uint8_t key[KEY_MAX], masked[16], value[VALUE_FIXED + STORE_REASON_MAX + STORE_TXT_MAX];
-	struct store_entry e, old;
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* Whether key k sorts after everything in dbi (so it is absent and appendable). */
+static int hint_after(MDB_txn *txn, MDB_dbi dbi, struct append_hint *h, const MDB_val *k,
+		      bool *after)
+{
+	if (!h->known) {
+		MDB_cursor *cur;
+		MDB_val lk, lv;
+		int rc = mdb_cursor_open(txn, dbi, &cur);
+		if (rc != 0)
+			return map_mdb_error(rc, "cursor");
+		rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+		mdb_cursor_close(cur);
+		if (rc == MDB_NOTFOUND) {
+			h->len = 0;
+		} else if (rc != 0) {
+			return map_mdb_error(rc, "last key");
+		} else if (lk.mv_size > sizeof(h->key)) {
+			/* a foreign key longer than ours: never append */
+			memset(h->key, 0xff, sizeof(h->key));
+			h->len = sizeof(h->key);
+		} else {
+			memcpy(h->key, lk.mv_data, lk.mv_size);
+			h->len = lk.mv_size;
+		}
+		h->known = true;
+	}
+	*after = h->len == 0 || key_cmp(k->mv_data, k->mv_size, h->key, h->len) > 0;
+	return 0;
+}
+
+/* Puts k/v, appending when k sorts after every key (known absent by the caller). */
+static int put_hinted(MDB_txn *txn, MDB_dbi dbi, struct append_hint *h, MDB_val *k,
+		      MDB_val *v, bool after)
+{
 	int rc;
 
-	if (!prefix_valid(p) || writer_zone_of(w, z) == NULL)
+	if (!after)
+		return mdb_put(txn, dbi, k, v, 0);
+	if (h->cur == NULL && (rc = mdb_cursor_open(txn, dbi, &h->cur)) != 0)
+		return rc;
+	rc = mdb_cursor_put(h->cur, k, v, MDB_APPEND);
+	if (rc == 0 && after && k->mv_size <= sizeof(h->key)) {
+		memcpy(h->key, k->mv_data, k->mv_size);
+		h->len = k->mv_size;
+	}
+	return rc;
+}
+
+static void seq_encode(uint8_t *p, uint64_t seq)
+{
+	for (int i = SEQ_BYTES - 1; i >= 0; i--) {
+		p[i] = (uint8_t)seq;
+		seq >>= 8;
+	}
+}
+
+static uint64_t seq_decode(const uint8_t *p)
+{
+	uint64_t seq = 0;
+	for (int i = 0; i < SEQ_BYTES; i++)
+		seq = seq << 8 | p[i];
+	return seq;
+}
+
+/* Appends one history record (and its per-key index entry). */
+static int history_add(struct store_writer *w, uint16_t zid, uint8_t event, uint8_t actor,
+		       uint16_t actor_id, const struct ip_prefix *p, uint32_t a,
+		       const char *reason, size_t reason_len, uint32_t now)
+{
+	uint8_t hk[SEQ_BYTES], hv[HIST_FIXED + 16 + STORE_REASON_MAX];
+	uint8_t ik[KEY_MAX + SEQ_BYTES];
+	size_t nbytes = addr_bytes(p->family), n;
+	bool after;
+	int rc;
+
+	if (!w->seq_loaded) {
+		MDB_val k = { 13, "hist-next-seq" }, v;
+		rc = mdb_get(w->txn, w->s->meta, &k, &v);
+		w->next_seq = 1;
+		if (rc == 0 && v.mv_size == sizeof(w->next_seq))
+			memcpy(&w->next_seq, v.mv_data, sizeof(w->next_seq));
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "history sequence");
+		w->seq_loaded = true;
+	}
+	if (reason_len > STORE_REASON_MAX)
+		reason_len = STORE_REASON_MAX;
+	seq_encode(hk, w->next_seq);
+	memcpy(hv, &now, 4);
+	memcpy(hv + 4, &zid, 2);
+	hv[6] = event;
+	hv[7] = actor;
+	memcpy(hv + 8, &actor_id, 2);
+	hv[10] = p->family;
+	hv[11] = p->len;
+	memcpy(hv + 12, &a, 4);
+	memcpy(hv + HIST_FIXED, p->addr, nbytes);
+	n = HIST_FIXED + nbytes;
+	if (reason_len > 0)
+		memcpy(hv + n, reason, reason_len);
+	n += reason_len;
+	MDB_val k = { SEQ_BYTES, hk }, v = { n, hv };
+	if ((rc = put_hinted(w->txn, w->s->history, &w->history_hint, &k, &v, true)) != 0)
+		return map_mdb_error(rc, "history");
+	size_t kl = key_build(ik, zid, p->family, p->len, p->addr);
+	memcpy(ik + kl, hk, SEQ_BYTES);
+	MDB_val ikv = { kl + SEQ_BYTES, ik }, empty = { 0, NULL };
+	if ((rc = hint_after(w->txn, w->s->histkey, &w->histkey_hint, &ikv, &after)) < 0)
+		return rc;
+	if ((rc = put_hinted(w->txn, w->s->histkey, &w->histkey_hint, &ikv, &empty, after)) != 0)
+		return map_mdb_error(rc, "history index");
+	w->next_seq++;
+	w->seq_dirty = true;
+	return 0;
+}
+
+static int tomb_decode(const MDB_val *v, struct store_tomb *t)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size < TOMB_FIXED)
+		return DNSBL_ESTORE;
+	memcpy(&t->time, p, 4);
+	memcpy(&t->actor_id, p + 4, 2);
+	t->reason = (const char *)p + TOMB_FIXED;
+	t->reason_len = v->mv_size - TOMB_FIXED;
+	return 0;
+}
+
+/* Whether the writer's transaction holds any tombstone (checked once). */
+static int tombs_any(struct store_writer *w, bool *any)
+{
+	if (!w->tombs_checked) {
+		MDB_stat st;
+		int rc = mdb_stat(w->txn, w->s->tombs, &st);
+		if (rc != 0)
+			return map_mdb_error(rc, "tombstones");
+		w->tombs_any = st.ms_entries > 0;
+		w->tombs_checked = true;
+	}
+	*any = w->tombs_any;
+	return 0;
+}
+
+static uint32_t add_sat(uint32_t a, uint32_t b)
+{
+	return a + b < a ? UINT32_MAX : a + b;
+}
+
+/* The expiry a put gives a listing whose last hit is last_seen. */
+static uint32_t put_expiry(const struct store_put *put, const struct store_lifecycle *life,
+			   uint32_t last_seen)
+{
+	if (put->expires_set || put->expires != 0)
+		return put->expires;
+	if (put->ttl != 0)
+		return add_sat(put->seen, put->ttl);
+	if (put->actor == STORE_ACTOR_OPERATOR)
+		return 0;
+	if (life->expire_after != 0)
+		return add_sat(last_seen, life->expire_after);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Adds hits at time t to a pending entry's recent times (in/out, sorted, at most
+ * threshold-1 kept). Returns whether threshold hits now fall within one window. */
+static bool pending_hit(uint32_t *times, unsigned *n, uint32_t t, uint32_t hits,
+			const struct store_lifecycle *life, unsigned threshold)
+{
+	uint32_t all[STORE_RECENT_MAX + STORE_THRESHOLD_MAX];
+	unsigned count = *n, best = 0;
+
+	memcpy(all, times, count * sizeof(*all));
+	for (uint32_t i = 0; i < hits && i < threshold; i++)
+		all[count++] = t;
+	qsort(all, count, sizeof(*all), cmp_u32);
+	for (unsigned i = 0, j = 0; j < count; j++) {
+		while (all[j] - all[i] > life->list_window)
+			i++;
+		if (j - i + 1 > best)
+			best = j - i + 1;
+	}
+	unsigned keep = count < threshold - 1 ? count : threshold - 1;
+	memcpy(times, all + count - keep, keep * sizeof(*all));
+	*n = keep;
+	return best >= threshold;
+}
+
+int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+		const struct store_put *put, int *outcome)
+{
+	static const struct store_lifecycle no_life = { 0, 1, 0, 0 };
+	const struct store_lifecycle *life = put->life ? put->life : &no_life;
+	uint8_t key[KEY_MAX], masked[16], value[VALUE_FIXED + 1 + 4 * STORE_RECENT_MAX +
+						STORE_REASON_MAX + STORE_TXT_MAX];
+	char old_reason[STORE_REASON_MAX], old_txt[STORE_TXT_MAX];
+	uint32_t recent[STORE_RECENT_MAX];
+	unsigned nrecent = 0;
+	struct writer_zone *wz = writer_zone_of(w, z);
+	struct store_entry e, old;
+	struct ip_prefix mp;
+	bool operator = put->actor == STORE_ACTOR_OPERATOR, exists = false, after = false;
+	bool expired_old = false;
+	uint32_t now = put->now ? put->now : (uint32_t)time(NULL);
+	uint32_t hits = put->hits ? put->hits : 1;
+	unsigned threshold = life->list_threshold < 1 ? 1 : life->list_threshold;
+	int event = 0, result, rc;
+
+	if (!prefix_valid(p) || wz == NULL)
 		return DNSBL_EINVAL;
 	if (put->reason_len > STORE_REASON_MAX || put->txt_len > STORE_TXT_MAX)
 		return DNSBL_ERANGE;
+	if (threshold > STORE_THRESHOLD_MAX)
+		threshold = STORE_THRESHOLD_MAX;
+	mp = *p;
 	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	memcpy(mp.addr, masked, sizeof(masked));
 	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
 
+	if ((rc = hint_after(w->txn, w->s->entries, &w->entries_hint, &k, &after)) < 0)
+		return rc;
+	if (!after) {
+		rc = mdb_get(w->txn, w->s->entries, &k, &v);
+		if (rc == 0 && entry_decode(&v, &old) == 0)
+			exists = true;
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "merge");
+	}
+	if (exists) {
+		/* copy what we keep: the page changes under the put below */
+		memcpy(old_reason, old.reason, old.reason_len);
+		old.reason = old_reason;
+		if (old.flags & STORE_F_TXT) {
+			memcpy(old_txt, old.txt, old.txt_len);
+			old.txt = old_txt;
+		}
+		nrecent = old.nrecent;
+		memcpy(recent, old.recent, 4 * (size_t)nrecent);
+		if (entry_expired(&old, now)) {
+			/* answered as unlisted already: start afresh (recorded below) */
+			expired_old = !(old.flags & STORE_F_PENDING);
+			exists = false;
+			nrecent = 0;
+		}
+	}
+
 	memset(&e, 0, sizeof(e));
-	e.flags = put->flags;
 	e.source_id = put->source_id;
-	e.a = (put->flags & STORE_F_A) ? put->a : 0;
-	e.expires = put->expires;
+	e.flags = put->flags & (STORE_F_EXCLUDE | STORE_F_A | STORE_F_TXT | STORE_F_NOTXT);
+	e.a = (e.flags & STORE_F_A) ? put->a : 0;
 	e.txt = put->txt;
-	e.txt_len = (put->flags & STORE_F_TXT) ? put->txt_len : 0;
+	e.txt_len = (e.flags & STORE_F_TXT) ? put->txt_len : 0;
 	e.reason = put->reason;
 	e.reason_len = put->reason != NULL ? put->reason_len : 0;
-	rc = mdb_get(w->txn, w->s->entries, &k, &v);
-	if (rc == 0 && entry_decode(&v, &old) == 0) {
-		e.first_seen = old.first_seen < put->seen ? old.first_seen : put->seen;
-		e.last_seen = old.last_seen > put->seen ? old.last_seen : put->seen;
-		e.hits = old.hits + put->hits < old.hits ? UINT32_MAX : old.hits + put->hits;
-		if (put->reason == NULL) {
-			/* keep the old reason: copy it before the page may change */
-			memcpy(value + VALUE_FIXED, old.reason, old.reason_len);
-			e.reason = (const char *)value + VALUE_FIXED;
-			e.reason_len = old.reason_len;
+	uint32_t first = put->first_seen && put->first_seen < put->seen ? put->first_seen
+									  : put->seen;
+
+	if (!exists) {
+		bool pending = !operator && !(e.flags & STORE_F_EXCLUDE) && threshold > 1 &&
+			       hits < threshold;
+		e.first_seen = first;
+		e.last_seen = put->seen;
+		e.hits = hits;
+		if (operator)
+			e.flags |= STORE_F_MANUAL;
+		if (pending) {
+			nrecent = 0;
+			pending_hit(recent, &nrecent, put->seen, hits, life, threshold);
+			e.flags |= STORE_F_PENDING;
+			e.expires = add_sat(put->seen, life->list_window);
+			result = STORE_PENDING;
+		} else {
+			e.expires = put_expiry(put, life, e.last_seen);
+			result = STORE_CREATED;
+			event = STORE_EV_LIST;
 		}
-		if (created)
-			*created = 0;
-	} else if (rc == MDB_NOTFOUND || rc == 0) {
-		e.first_seen = e.last_seen = put->seen;
-		e.hits = put->hits;
-		if (created)
-			*created = 1;
+		if (!operator && e.expires != 0 && e.expires <= now) {
+			if (outcome)
+				*outcome = STORE_STALE;
+			return 0;
+		}
+		bool any = operator;
+		struct store_tomb tomb;
+		if (!any && (rc = tombs_any(w, &any)) < 0)
+			return rc;
+		if (any) {
+			MDB_val tv;
+			rc = mdb_get(w->txn, w->s->tombs, &k, &tv);
+			if (rc == 0 && tomb_decode(&tv, &tomb) == 0) {
+				if (!operator && (put->seen <= tomb.time ||
+						  (uint64_t)put->seen <
+							  (uint64_t)tomb.time + life->relist_after)) {
+					if (outcome)
+						*outcome = STORE_SUPPRESSED;
+					return 0;
+				}
+				if ((rc = mdb_del(w->txn, w->s->tombs, &k, NULL)) != 0)
+					return map_mdb_error(rc, "tombstone");
+				if (!pending) {
+					event = STORE_EV_RELIST;
+					result = STORE_RELISTED;
+				}
+			} else if (rc != 0 && rc != MDB_NOTFOUND) {
+				return map_mdb_error(rc, "tombstone");
+			}
+		}
 	} else {
-		return map_mdb_error(rc, "merge");
+		e.first_seen = old.first_seen < first ? old.first_seen : first;
+		e.last_seen = old.last_seen > put->seen ? old.last_seen : put->seen;
+		e.hits = add_sat(old.hits, hits);
+		result = STORE_UPDATED;
+		if ((old.flags & STORE_F_MANUAL) && !operator) {
+			/* an operator's listing: feeds only count */
+			e.flags = old.flags;
+			e.a = old.a;
+			e.txt = old.txt;
+			e.txt_len = old.txt_len;
+			e.source_id = old.source_id;
+			e.expires = old.expires;
+			e.reason = old.reason;
+			e.reason_len = old.reason_len;
+		} else {
+			if (put->reason == NULL) {
+				e.reason = old.reason;
+				e.reason_len = old.reason_len;
+			}
+			if (operator) {
+				e.flags |= STORE_F_MANUAL;
+				e.expires = put_expiry(put, life, e.last_seen);
+				event = (old.flags & STORE_F_PENDING) ? STORE_EV_LIST : STORE_EV_UPDATE;
+			} else if (old.flags & STORE_F_PENDING) {
+				if (pending_hit(recent, &nrecent, put->seen, hits, life, threshold) ||
+				    (e.flags & STORE_F_EXCLUDE)) {
+					e.expires = put_expiry(put, life, e.last_seen);
+					event = STORE_EV_LIST;
+					result = STORE_CREATED;
+				} else {
+					e.flags |= STORE_F_PENDING;
+					e.expires = add_sat(recent[nrecent - 1], life->list_window);
+					result = STORE_PENDING;
+				}
+			} else {
+				uint32_t x = put_expiry(put, life, e.last_seen);
+				e.expires = (x == 0 || put->expires_set || old.expires == 0 ||
+					     x > old.expires) ? x : old.expires;
+			}
+		}
 	}
-	/* entry_encode may read e.reason from value itself: same offset, so safe */
+	if (e.flags & STORE_F_PENDING) {
+		e.nrecent = (uint8_t)nrecent;
+		e.recent = (const uint8_t *)recent;
+	}
+	if (expired_old &&
+	    (rc = history_add(w, z->id, STORE_EV_EXPIRE, STORE_ACTOR_EXPIRE, 0, &mp, old.a, NULL,
+			      0, now)) < 0)
+		return rc;
 	v.mv_size = entry_encode(value, &e);
 	v.mv_data = value;
-	if ((rc = mdb_put(w->txn, w->s->entries, &k, &v, 0)) != 0)
+	if ((rc = put_hinted(w->txn, w->s->entries, &w->entries_hint, &k, &v, after)) != 0)
 		return map_mdb_error(rc, "merge");
+	if (event != 0 &&
+	    (rc = history_add(w, z->id, (uint8_t)event, put->actor, put->source_id, &mp, e.a,
+			      e.reason, e.reason_len, now)) < 0)
+		return rc;
 	if (w->replacing && z == w->replace_zone) {
 		MDB_val empty = { 0, NULL };
 		if ((rc = mdb_put(w->txn, w->replace_dbi, &k, &empty, 0)) != 0)
 			return map_mdb_error(rc, "replace mark");
 	}
 	lens_set(z, p->family, p->len);
-	writer_zone_of(w, z)->changed = true;
+	wz->changed = true;
+	if (outcome)
+		*outcome = result;
 	return 0;
+}
+
+int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+		 uint16_t actor_id, const char *reason, size_t reason_len, uint32_t now)
+{
+	uint8_t key[KEY_MAX], masked[16], tv[TOMB_FIXED + STORE_REASON_MAX];
+	struct writer_zone *wz = writer_zone_of(w, z);
+	struct store_entry e;
+	struct ip_prefix mp;
+	int rc;
+
+	if (!prefix_valid(p) || wz == NULL)
+		return DNSBL_EINVAL;
+	if (reason_len > STORE_REASON_MAX)
+		return DNSBL_ERANGE;
+	if (now == 0)
+		now = (uint32_t)time(NULL);
+	mp = *p;
+	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	memcpy(mp.addr, masked, sizeof(masked));
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+	rc = mdb_get(w->txn, w->s->entries, &k, &v);
+	if (rc != 0)
+		return map_mdb_error(rc, "delist");
+	if (entry_decode(&v, &e) < 0)
+		return DNSBL_ESTORE;
+	if (entry_expired(&e, now) && !(e.flags & STORE_F_PENDING))
+		return DNSBL_ENOTFOUND; /* not listed; the sweep records its expiry */
+	uint32_t a = e.a;
+	if ((rc = mdb_del(w->txn, w->s->entries, &k, NULL)) != 0)
+		return map_mdb_error(rc, "delist");
+	memcpy(tv, &now, 4);
+	memcpy(tv + 4, &actor_id, 2);
+	if (reason_len > 0)
+		memcpy(tv + TOMB_FIXED, reason, reason_len);
+	MDB_val t = { TOMB_FIXED + reason_len, tv };
+	if ((rc = mdb_put(w->txn, w->s->tombs, &k, &t, 0)) != 0)
+		return map_mdb_error(rc, "tombstone");
+	w->tombs_any = w->tombs_checked = true;
+	rc = history_add(w, z->id, STORE_EV_DELIST, STORE_ACTOR_OPERATOR, actor_id, &mp, a,
+			 reason, reason_len, now);
+	if (rc < 0)
+		return rc;
+	wz->changed = true;
+	return 0;
+}
+
+int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
+			  const struct ip_prefix *p, struct store_tomb *out)
+{
+	uint8_t key[KEY_MAX], masked[16];
+	int rc;
+
+	if (!prefix_valid(p))
+		return DNSBL_EINVAL;
+	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+	if ((rc = mdb_get(w->txn, w->s->tombs, &k, &v)) != 0)
+		return map_mdb_error(rc, "tombstone");
+	return tomb_decode(&v, out);
 }
 
 int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p)
@@ -875,9 +1329,26 @@ static int sweep_delete(struct sweep *sw)
 
 	if ((rc = mdb_cursor_open(w->txn, sw->doomed, &cur)) != 0)
 		return map_mdb_error(rc, "cursor");
+	uint32_t now = (uint32_t)time(NULL);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		int drc = mdb_del(w->txn, w->s->entries, &k, NULL);
+		const uint8_t *kb = k.mv_data;
+		struct store_entry e;
+		MDB_val ev;
+		int drc = mdb_get(w->txn, w->s->entries, &k, &ev);
+		if (drc == 0 && entry_decode(&ev, &e) == 0 && entry_active(&e, now) &&
+		    k.mv_size == 4 + addr_bytes(kb[2])) {
+			struct ip_prefix p = { .family = kb[2], .len = kb[3] };
+			memcpy(p.addr, kb + 4, addr_bytes(p.family));
+			drc = history_add(w, sw->w->replace_zone->id, STORE_EV_REMOVE,
+					  STORE_ACTOR_SOURCE, w->replace_source, &p, e.a, NULL, 0,
+					  now);
+			if (drc < 0) {
+				mdb_cursor_close(cur);
+				return drc;
+			}
+		}
+		drc = mdb_del(w->txn, w->s->entries, &k, NULL);
 		if (drc != 0 && drc != MDB_NOTFOUND) {
 			rc = drc;
 			break;
@@ -922,4 +1393,298 @@ int store_replace_finish(struct store_writer *w, uint64_t *removed)
 	if (removed)
 		*removed = rc == 0 ? sw.removed : 0;
 	return rc;
+}
+
+/* --- tombstones, history, expiry --- */
+
+int store_tomb_get(struct store_reader *r, const struct store_zone *z,
+		   const struct ip_prefix *p, struct store_tomb *out)
+{
+	uint8_t key[KEY_MAX], masked[16];
+	int rc;
+
+	if (!prefix_valid(p))
+		return DNSBL_EINVAL;
+	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+	if ((rc = mdb_get(r->txn, r->s->tombs, &k, &v)) != 0)
+		return map_mdb_error(rc, "tombstone");
+	return tomb_decode(&v, out);
+}
+
+/* Counts the keys of dbi that start with the zone id zid. */
+static uint64_t count_zone_keys(MDB_txn *txn, MDB_dbi dbi, uint16_t zid)
+{
+	uint8_t start[2] = { (uint8_t)(zid >> 8), (uint8_t)zid };
+	MDB_cursor *cur;
+	MDB_val k = { 2, start }, v;
+	uint64_t n = 0;
+	int rc;
+
+	if (mdb_cursor_open(txn, dbi, &cur) != 0)
+		return 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		if (k.mv_size < 2 || kb[0] != start[0] || kb[1] != start[1])
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	return n;
+}
+
+uint64_t store_tomb_count(struct store_reader *r, const struct store_zone *z)
+{
+	return count_zone_keys(r->txn, r->s->tombs, z->id);
+}
+
+uint64_t store_history_count(struct store_reader *r, const struct store_zone *z)
+{
+	return count_zone_keys(r->txn, r->s->histkey, z->id);
+}
+
+static int history_decode(const MDB_val *k, const MDB_val *v, struct store_event_rec *ev)
+{
+	const uint8_t *p = v->mv_data;
+	size_t nbytes;
+
+	if (k->mv_size != SEQ_BYTES || v->mv_size < HIST_FIXED)
+		return DNSBL_ESTORE;
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = seq_decode(k->mv_data);
+	memcpy(&ev->time, p, 4);
+	memcpy(&ev->zone_id, p + 4, 2);
+	ev->event = p[6];
+	ev->actor = p[7];
+	memcpy(&ev->actor_id, p + 8, 2);
+	ev->prefix.family = p[10];
+	ev->prefix.len = p[11];
+	memcpy(&ev->a, p + 12, 4);
+	if (ev->prefix.family != ADDR_FAMILY_V4 && ev->prefix.family != ADDR_FAMILY_V6)
+		return DNSBL_ESTORE;
+	nbytes = addr_bytes(ev->prefix.family);
+	if (v->mv_size < HIST_FIXED + nbytes || ev->prefix.len > family_bits(ev->prefix.family))
+		return DNSBL_ESTORE;
+	memcpy(ev->prefix.addr, p + HIST_FIXED, nbytes);
+	ev->reason = (const char *)p + HIST_FIXED + nbytes;
+	ev->reason_len = v->mv_size - HIST_FIXED - nbytes;
+	return 0;
+}
+
+int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip_prefix *p,
+		       uint32_t since,
+		       int (*fn)(const struct store_event_rec *ev, void *arg), void *arg)
+{
+	MDB_cursor *cur;
+	struct store_event_rec ev;
+	uint8_t ik[KEY_MAX + SEQ_BYTES], masked[16];
+	size_t kl = 0;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	if (p != NULL) {
+		if (!prefix_valid(p) || zone_id == 0)
+			return DNSBL_EINVAL;
+		mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+		kl = key_build(ik, zone_id, p->family, p->len, masked);
+		memset(ik + kl, 0xff, SEQ_BYTES);
+	}
+	if ((rc = mdb_cursor_open(r->txn, p ? r->s->histkey : r->s->history, &cur)) != 0)
+		return map_mdb_error(rc, "cursor");
+	if (p != NULL) {
+		k.mv_size = kl + SEQ_BYTES;
+		k.mv_data = ik;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
+					: rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : rc;
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		MDB_val hk, hv;
+		if (p != NULL) {
+			if (k.mv_size != kl + SEQ_BYTES || memcmp(k.mv_data, ik, kl) != 0)
+				break;
+			hk.mv_size = SEQ_BYTES;
+			hk.mv_data = (uint8_t *)k.mv_data + kl;
+			int grc = mdb_get(r->txn, r->s->history, &hk, &hv);
+			if (grc == MDB_NOTFOUND)
+				continue; /* pruned */
+			if (grc != 0) {
+				rc = grc;
+				break;
+			}
+		} else {
+			hk = k;
+			hv = v;
+		}
+		if (history_decode(&hk, &hv, &ev) < 0)
+			continue; /* not a record of this schema: skip, never crash */
+		if (ev.time < since)
+			break;
+		if (zone_id != 0 && ev.zone_id != zone_id)
+			continue;
+		if ((ret = fn(&ev, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret != 0)
+		return ret;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_mdb_error(rc, "history");
+}
+
+/* One batch of the expiry sweep of zone_name from key (in/out: where to go on;
+ * *done when the zone's end was reached). */
+static int expire_batch(struct store *s, const char *zone_name, uint32_t now, uint32_t batch,
+			uint8_t *resume, size_t *resume_len, bool *done,
+			struct store_expire_result *out)
+{
+	struct store_writer *w;
+	struct store_zone *z;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint32_t n = 0;
+	int rc;
+
+	if ((rc = store_writer_begin(s, &w)) < 0)
+		return rc;
+	rc = zone_read(w->txn, s->meta, zone_name, &(struct store_zone){ 0 });
+	if (rc == DNSBL_ENOTFOUND) {
+		store_writer_abort(w);
+		*done = true;
+		return 0;
+	}
+	if (rc < 0 || (rc = store_writer_zone(w, zone_name, &z)) < 0)
+		goto fail;
+	if ((rc = mdb_cursor_open(w->txn, s->entries, &cur)) != 0) {
+		rc = map_mdb_error(rc, "cursor");
+		goto fail;
+	}
+	if (*resume_len == 0) {
+		resume[0] = (uint8_t)(z->id >> 8);
+		resume[1] = (uint8_t)z->id;
+		*resume_len = 2;
+	}
+	k.mv_size = *resume_len;
+	k.mv_data = resume;
+	*done = true;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		struct store_entry e;
+		if (k.mv_size < 4 || kb[0] != (uint8_t)(z->id >> 8) || kb[1] != (uint8_t)z->id)
+			break;
+		if (n == batch) {
+			memcpy(resume, kb, k.mv_size < KEY_MAX ? k.mv_size : KEY_MAX);
+			*resume_len = k.mv_size < KEY_MAX ? k.mv_size : KEY_MAX;
+			*done = false;
+			break;
+		}
+		if (k.mv_size != 4 + addr_bytes(kb[2]) || entry_decode(&v, &e) < 0 ||
+		    !entry_expired(&e, now))
+			continue;
+		if (e.flags & STORE_F_PENDING) {
+			out->pending_dropped++;
+		} else {
+			struct ip_prefix p = { .family = kb[2], .len = kb[3] };
+			memcpy(p.addr, kb + 4, addr_bytes(p.family));
+			rc = history_add(w, z->id, STORE_EV_EXPIRE, STORE_ACTOR_EXPIRE, 0, &p, e.a,
+					 NULL, 0, now);
+			if (rc < 0)
+				goto fail;
+			out->expired++;
+		}
+		if ((rc = mdb_cursor_del(cur, 0)) != 0) {
+			rc = map_mdb_error(rc, "expire");
+			goto fail;
+		}
+		writer_zone_of(w, z)->changed = true;
+		n++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND && *done) {
+		rc = map_mdb_error(rc, "expire scan");
+		goto fail;
+	}
+	mdb_cursor_close(cur);
+	return store_writer_commit(w);
+fail:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	store_writer_abort(w);
+	return rc;
+}
+
+/* Deletes up to batch history records older than before; *done at the end. */
+static int prune_batch(struct store *s, uint32_t before, uint32_t batch, bool *done,
+		       uint64_t *pruned)
+{
+	struct store_writer *w;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t n = 0;
+	int rc;
+
+	if ((rc = store_writer_begin(s, &w)) < 0)
+		return rc;
+	if ((rc = mdb_cursor_open(w->txn, s->history, &cur)) != 0) {
+		store_writer_abort(w);
+		return map_mdb_error(rc, "cursor");
+	}
+	*done = true;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct store_event_rec ev;
+		uint8_t ik[KEY_MAX + SEQ_BYTES];
+		if (history_decode(&k, &v, &ev) == 0) {
+			if (ev.time >= before)
+				break;
+			if (n == batch) {
+				*done = false;
+				break;
+			}
+			size_t kl = key_build(ik, ev.zone_id, ev.prefix.family, ev.prefix.len,
+					      ev.prefix.addr);
+			memcpy(ik + kl, k.mv_data, SEQ_BYTES);
+			MDB_val ikv = { kl + SEQ_BYTES, ik };
+			int drc = mdb_del(w->txn, s->histkey, &ikv, NULL);
+			if (drc != 0 && drc != MDB_NOTFOUND) {
+				rc = drc;
+				break;
+			}
+		}
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		(*pruned)++;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		store_writer_abort(w);
+		return map_mdb_error(rc, "history prune");
+	}
+	return store_writer_commit(w);
+}
+
+int store_expire(struct store *s, const char *zone_name, uint32_t now,
+		 uint32_t history_before, uint32_t batch, struct store_expire_result *out)
+{
+	uint8_t resume[KEY_MAX];
+	size_t resume_len = 0;
+	bool done = false;
+	int rc;
+
+	if (batch == 0)
+		batch = 1;
+	while (!done) {
+		if ((rc = expire_batch(s, zone_name, now, batch, resume, &resume_len, &done,
+				       out)) < 0)
+			return rc;
+	}
+	done = history_before == 0;
+	while (!done) {
+		if ((rc = prune_batch(s, history_before, batch, &done, &out->history_pruned)) < 0)
+			return rc;
+	}
+	return 0;
 }

@@ -2,41 +2,58 @@
  * dnsbld (reader). Only store.c sees MDB_*; errors come back as DNSBL_E* codes
  * with LMDB's own message logged.
  *
- * Schema version 1. One environment (a directory), two named databases:
+ * Schema version 2 (version 1 stores are upgraded in place by any writer: 2 only
+ * adds databases and the pending flag). One environment (a directory), five named
+ * databases:
  *
- *   meta     "schema"          -> u32 version (1)
+ *   meta     "schema"          -> u32 version (2)
  *            "zone-next-id"    -> u16 next zone id
  *            "zone:" NAME      -> zone record (struct store_zone, packed below)
  *                                 id u16, pad u16, serial u32, created u32,
  *                                 lens4 u64 (bit n set: some IPv4 /n entry exists),
  *                                 lens6 u64[3] (bits 0..128 for IPv6)
- *            "src:" NAME       -> u16 source id
+ *            "src:" NAME       -> u16 source id (operators are "operator:NAME")
  *            "srcid:" u16 BE   -> source name
- *   entries  key   = zone id (u16 BE) | family (1: 4 or 6) | prefix length (1)
- *                    | address (4 or 16 bytes, network order, host bits zero)
+ *            "hist-next-seq"   -> u64 next history sequence number
+ *   entries  key   = entry key: zone id (u16 BE) | family (1: 4 or 6)
+ *                    | prefix length (1) | address (4 or 16 bytes, network order,
+ *                    host bits zero)
  *            value = flags u8 | reason length u8 | source id u16 | A u32
  *                    | first seen u32 | last seen u32 | hits u32 | expires u32
+ *                    | with STORE_F_PENDING: count u8 + count recent hit times u32
  *                    | reason bytes | TXT template bytes (the rest)
- *                    (host byte order, 24 bytes + texts; times are unix seconds,
+ *                    (host byte order, 24 bytes + extras; times are unix seconds,
  *                    expires 0 = never)
+ *   tombs    key   = entry key of an operator delisting (no entry exists with it)
+ *            value = delisted at u32 | actor source id u16 | reason (the rest)
+ *   history  key   = sequence number u64 BE (so the database is in time order)
+ *            value = time u32 | zone id u16 | event u8 | actor kind u8
+ *                    | actor source id u16 | family u8 | prefix length u8
+ *                    | A u32 | address (4 or 16) | reason (the rest)
+ *   histkey  key   = entry key | sequence number u64 BE, empty value: the history of
+ *                    one key, in order
  *
  * Lookups are longest-prefix matches that try only the prefix lengths a zone uses
  * (lens4), longest first. An exclusion is an entry with STORE_F_EXCLUDE: when it is
  * the longest match, the address is not listed. An entry whose expires time has
- * passed is skipped as if absent, so a shorter covering entry may answer.
+ * passed, or that is pending (below the zone's list threshold), is skipped as if
+ * absent, so a shorter covering entry may answer.
  *
- * Every write transaction that changes a zone bumps its serial by one at commit.
- * Readers see a commit the next time they begin (LMDB MVCC; no signal needed). */
+ * Every write transaction that changes a zone bumps its serial by one at commit, and
+ * records each listing, relisting, delisting, expiry and removal in the history in
+ * the same transaction. Readers see a commit the next time they begin (LMDB MVCC; no
+ * signal needed). */
 #ifndef DNSBL_STORE_H
 #define DNSBL_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
 #include "txt.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_REASON_MAX 255
 #define STORE_TXT_MAX TXT_TEMPLATE_MAX
 
@@ -45,6 +62,47 @@
 #define STORE_F_A 0x02       /* the entry has its own A value */
 #define STORE_F_TXT 0x04     /* the entry has its own TXT template */
 #define STORE_F_NOTXT 0x08   /* the entry answers no TXT at all */
+#define STORE_F_PENDING 0x10 /* below the zone's list threshold: not answered yet */
+#define STORE_F_MANUAL 0x20  /* listed by an operator: feeds only add hits and times */
+
+/* Recent hit times a pending entry keeps (so list_threshold is at most this + 1). */
+#define STORE_RECENT_MAX 15
+#define STORE_THRESHOLD_MAX (STORE_RECENT_MAX + 1)
+
+/* Who made a change (history records, store_put.actor). */
+enum store_actor {
+	STORE_ACTOR_SOURCE = 0,   /* a feed or list file; the actor id is its source */
+	STORE_ACTOR_OPERATOR = 1, /* a person or tool via the API or the delist command */
+	STORE_ACTOR_EXPIRE = 2,   /* the expiry sweep */
+};
+
+/* History events. */
+enum store_event {
+	STORE_EV_LIST = 1,   /* became listed (or excluded) */
+	STORE_EV_RELIST = 2, /* listed again after an operator delisting */
+	STORE_EV_DELIST = 3, /* delisted by an operator (tombstone written) */
+	STORE_EV_EXPIRE = 4, /* expired (deleted by the sweep, or replaced by a new hit) */
+	STORE_EV_REMOVE = 5, /* dropped by an import with --replace */
+	STORE_EV_UPDATE = 6, /* an operator changed a listed entry's values */
+};
+
+/* What store_merge did (its *outcome). */
+enum store_outcome {
+	STORE_UPDATED = 0,    /* an existing entry took the hit */
+	STORE_CREATED = 1,    /* a new entry, listed (history: list) */
+	STORE_RELISTED = 2,   /* a new entry where a tombstone was (history: relist) */
+	STORE_PENDING = 3,    /* a new or updated entry still below the threshold */
+	STORE_SUPPRESSED = 4, /* ignored: an operator delisting wins (see store_merge) */
+	STORE_STALE = 5,      /* ignored: a new listing that would already have expired */
+};
+
+/* A zone's listing lifecycle (from its config). */
+struct store_lifecycle {
+	uint32_t expire_after;   /* seconds after the last hit; 0 = never */
+	uint32_t list_threshold; /* hits within list_window to be listed (1..16) */
+	uint32_t list_window;    /* seconds */
+	uint32_t relist_after;   /* seconds after a delisting before hits relist */
+};
 
 /* store_open flags. */
 #define STORE_RDONLY 0x1 /* open read-only (dnsbld) */
@@ -74,20 +132,50 @@ struct store_entry {
 	size_t reason_len;
 	const char *txt;
 	size_t txt_len;
+	uint8_t nrecent;       /* pending entries: recent hit times, oldest first */
+	const uint8_t *recent; /* nrecent u32 (host order, unaligned) */
 };
 
 /* What a write sets for one entry (see store_merge). */
 struct store_put {
-	uint8_t flags;      /* STORE_F_* */
-	uint16_t source_id; /* from store_writer_source */
+	uint8_t flags;      /* STORE_F_EXCLUDE, STORE_F_A, STORE_F_TXT, STORE_F_NOTXT */
+	uint8_t actor;      /* enum store_actor: SOURCE (feeds) or OPERATOR */
+	uint16_t source_id; /* from store_writer_source; also the history's actor */
 	uint32_t a;
-	uint32_t seen;      /* time of this listing / hit */
-	uint32_t hits;      /* hits to add (usually 1) */
-	uint32_t expires;   /* 0 = never */
+	uint32_t seen;      /* time of this listing / hit (the last seen) */
+	uint32_t first_seen; /* 0: the same as seen */
+	uint32_t hits;      /* hits to add (usually 1; 0 counts as 1) */
+	uint32_t expires;   /* explicit expiry; 0 = computed (see expires_set) */
+	bool expires_set;   /* take expires as it is, even 0 (never) */
+	uint32_t ttl;       /* non-zero: the listing expires ttl after seen */
+	uint32_t now;       /* the current time (0: time(NULL)) */
+	const struct store_lifecycle *life; /* NULL: listed at once, never expires */
 	const char *reason; /* NULL/0: keep the existing reason */
 	size_t reason_len;
 	const char *txt;    /* used with STORE_F_TXT */
 	size_t txt_len;
+};
+
+/* A tombstone: an operator's delisting. */
+struct store_tomb {
+	uint32_t time;
+	uint16_t actor_id; /* source id of "operator:NAME" */
+	const char *reason;
+	size_t reason_len;
+};
+
+/* One history record. Pointers are valid like a store_entry's. */
+struct store_event_rec {
+	uint64_t seq;
+	uint32_t time;
+	uint16_t zone_id;
+	uint8_t event;      /* enum store_event */
+	uint8_t actor;      /* enum store_actor */
+	uint16_t actor_id;  /* source id (0 for STORE_ACTOR_EXPIRE) */
+	uint32_t a;         /* the entry's A (0: the zone default) */
+	struct ip_prefix prefix;
+	const char *reason;
+	size_t reason_len;
 };
 
 /* Opens the environment in directory path. With STORE_CREATE a missing directory
@@ -171,15 +259,38 @@ int store_writer_zone(struct store_writer *w, const char *name, struct store_zon
  * DNSBL_ERANGE (65535 sources), DNSBL_EFULL or DNSBL_ESTORE. */
 int store_writer_source(struct store_writer *w, const char *name, uint16_t *id);
 
-/* Lists prefix p in zone z. A new entry gets first and last seen = put->seen and
- * hits = put->hits. An existing one takes the earlier first seen (feeds may deliver
- * old hits late) and the later last seen,
- * adds put->hits, and takes flags, A, TXT, source and expires from put (and the
- * reason when put->reason is given). *created (if not NULL) says which.
+/* Records a hit on (or an operator's listing of) prefix p in zone z, applying the
+ * lifecycle put->life, and writes the history records it causes. *outcome (if not
+ * NULL) gets an enum store_outcome.
+ *  - A new entry gets first seen, last seen and hits from put. With a list threshold
+ *    above 1 it starts pending. Where a tombstone is, a feed hit older than the
+ *    delisting or within relist_after of it is SUPPRESSED; a later one removes the
+ *    tombstone and RELISTS; an operator's listing always does. A feed listing that
+ *    would already have expired is STALE and not written.
+ *  - An existing entry takes the earlier first seen (feeds deliver old hits late),
+ *    the later last seen and adds the hits; a pending one is listed once
+ *    list_threshold hits fall within list_window. A feed hit changes a MANUAL entry
+ *    no further; otherwise flags, A, TXT, source and the reason (when given) come
+ *    from put. An operator's put makes the entry MANUAL. An entry already expired
+ *    at put->now is recorded as expired and listed afresh.
+ *  - Expiry: put->expires when expires_set or non-zero; else seen + ttl when ttl is
+ *    set; else last seen + expire_after; never for operators without an expiry.
  * Returns 0, DNSBL_EINVAL, DNSBL_ERANGE (texts too long), DNSBL_EFULL or
  * DNSBL_ESTORE. */
 int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
-		const struct store_put *put, int *created);
+		const struct store_put *put, int *outcome);
+
+/* An operator's delisting of exactly prefix p: deletes the entry, writes a tombstone
+ * (replacing an older one) and a delist history record, actor actor_id (a source id
+ * from store_writer_source). Returns 0, DNSBL_ENOTFOUND (no entry: nothing written),
+ * DNSBL_EINVAL, DNSBL_ERANGE (reason over 255 bytes) or a store error. */
+int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+		 uint16_t actor_id, const char *reason, size_t reason_len, uint32_t now);
+
+/* Reads the tombstone of exactly prefix p in zone z inside the writer's transaction.
+ * Returns 0, DNSBL_ENOTFOUND or DNSBL_ESTORE. */
+int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
+			  const struct ip_prefix *p, struct store_tomb *out);
 
 /* Deletes the entry for exactly prefix p. Returns 0, DNSBL_ENOTFOUND or an error. */
 int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p);
@@ -194,5 +305,39 @@ int store_replace_finish(struct store_writer *w, uint64_t *removed);
 
 /* Returns the number of entries of zone z (0 on error). */
 uint64_t store_zone_count(struct store_reader *r, const struct store_zone *z);
+
+/* Reads the tombstone of exactly prefix p in zone z. Returns 0, DNSBL_ENOTFOUND or
+ * DNSBL_ESTORE. */
+int store_tomb_get(struct store_reader *r, const struct store_zone *z,
+		   const struct ip_prefix *p, struct store_tomb *out);
+
+/* Returns the number of tombstones of zone z (0 on error). */
+uint64_t store_tomb_count(struct store_reader *r, const struct store_zone *z);
+
+/* Calls fn for history records, newest first, stopping at fn's first non-zero
+ * result (returned). zone_id 0 means every zone; p (non-NULL) restricts to exactly
+ * that prefix's records; records before time since are not visited. */
+int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip_prefix *p,
+		       uint32_t since,
+		       int (*fn)(const struct store_event_rec *ev, void *arg), void *arg);
+
+/* Returns the number of history records of zone z (0 on error). */
+uint64_t store_history_count(struct store_reader *r, const struct store_zone *z);
+
+/* What store_expire did. */
+struct store_expire_result {
+	uint64_t expired;         /* listed entries deleted (each recorded in history) */
+	uint64_t pending_dropped; /* pending entries whose hits all left the window */
+	uint64_t history_pruned;  /* history records older than the cutoff deleted */
+};
+
+/* Deletes zone name's entries that have expired at time now, in write transactions
+ * of at most batch deletions each (so other writers wait little), and then history
+ * records (of every zone) older than history_before (0: keep all). Each batch
+ * re-checks expiry inside its transaction, so a hit that arrives meanwhile wins.
+ * A zone never written is not an error. Adds counts to *out. Returns 0 or an error;
+ * batches committed before an error stay committed (each is consistent). */
+int store_expire(struct store *s, const char *zone_name, uint32_t now,
+		 uint32_t history_before, uint32_t batch, struct store_expire_result *out);
 
 #endif

@@ -1,9 +1,12 @@
 #include "feed.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
 #include "err.h"
+#include "timeutil.h"
 #include "txt.h"
 
 static bool is_blank(char c)
@@ -429,4 +432,432 @@ enum feed_line plain_parse_line(const char *line, size_t len, struct feed_record
 	out->lo = prefix4_addr(&p);
 	out->hi = out->lo | ~prefix4_mask(p.len);
 	return FEED_LINE_RECORD;
+}
+
+/* --- trap feeds: csv and jsonl --- */
+
+#define FEED_LINE_MAX 8192
+
+int feed_time_parse(const char *s, size_t len, uint32_t *out)
+{
+	return time_parse(s, len, out);
+}
+
+int feed_duration_parse(const char *s, size_t len, uint32_t *out)
+{
+	return duration_parse(s, len, UINT32_MAX, out);
+}
+
+static const char *const column_names[FEED_COL_COUNT] = {
+	[FEED_COL_IP] = "ip",
+	[FEED_COL_TIMESTAMP] = "timestamp",
+	[FEED_COL_REASON] = "reason",
+	[FEED_COL_SOURCE] = "source",
+	[FEED_COL_CODE] = "code",
+	[FEED_COL_TXT] = "txt",
+	[FEED_COL_TTL] = "ttl",
+	[FEED_COL_FIRST_SEEN] = "first_seen",
+	[FEED_COL_LAST_SEEN] = "last_seen",
+	[FEED_COL_HITS] = "hits",
+	[FEED_COL_EXPIRES] = "expires",
+	[FEED_COL_NO_TXT] = "no_txt",
+};
+
+static int column_find(const char *name, size_t len)
+{
+	for (int i = 0; i < FEED_COL_COUNT; i++) {
+		const char *c = column_names[i];
+		if (strlen(c) == len && strncasecmp(c, name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+bool feed_source_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > FEED_SOURCE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || c == '+' || c == '@'))
+			return false;
+	}
+	return true;
+}
+
+/* Sets one known field of out from its text (exactly len bytes; empty = absent). */
+static int apply_field(int col, const char *v, size_t len, struct feed_record *out,
+		       const char **msg)
+{
+	struct ip_prefix p;
+	uint32_t u;
+	int rc;
+
+	if (col != FEED_COL_IP && col != FEED_COL_TXT && col != FEED_COL_REASON)
+		trim(&v, &len);
+	if (len == 0 && col != FEED_COL_IP)
+		return 0;
+	if (memchr(v, '\0', len) != NULL) {
+		*msg = "a field contains a NUL byte";
+		return -1;
+	}
+	switch (col) {
+	case FEED_COL_IP:
+		trim(&v, &len);
+		if (len > 0 && v[0] == '!') {
+			out->exclude = true;
+			v++;
+			len--;
+		}
+		if (len == 0) {
+			*msg = "empty ip";
+			return -1;
+		}
+		if (memchr(v, ':', len) != NULL) {
+			*msg = "IPv6 addresses are not supported in feeds yet";
+			return -1;
+		}
+		rc = prefix4_parse(v, len, &p);
+		if (rc == DNSBL_EHOSTBITS) {
+			*msg = "ip: address has bits set beyond the prefix length";
+			return -1;
+		}
+		if (rc < 0) {
+			*msg = "ip: not an IPv4 address or CIDR prefix";
+			return -1;
+		}
+		out->lo = prefix4_addr(&p);
+		out->hi = out->lo | ~prefix4_mask(p.len);
+		return 0;
+	case FEED_COL_TIMESTAMP:
+	case FEED_COL_FIRST_SEEN:
+	case FEED_COL_LAST_SEEN:
+		if (time_parse(v, len, &u) < 0) {
+			*msg = col == FEED_COL_TIMESTAMP ? "timestamp: not RFC 3339 or unix seconds"
+			       : col == FEED_COL_FIRST_SEEN ? "first_seen: not RFC 3339 or unix seconds"
+							    : "last_seen: not RFC 3339 or unix seconds";
+			return -1;
+		}
+		if (col == FEED_COL_TIMESTAMP) {
+			out->time = u;
+			out->have |= FEED_HAVE_TIME;
+		} else if (col == FEED_COL_FIRST_SEEN) {
+			out->first_seen = u;
+			out->have |= FEED_HAVE_FIRST;
+		} else {
+			out->last_seen = u;
+			out->have |= FEED_HAVE_LAST;
+		}
+		return 0;
+	case FEED_COL_EXPIRES:
+		if (len == 1 && v[0] == '0') {
+			u = 0;
+		} else if (time_parse(v, len, &u) < 0) {
+			*msg = "expires: not RFC 3339, unix seconds or 0 (never)";
+			return -1;
+		}
+		out->expires = u;
+		out->have |= FEED_HAVE_EXPIRES;
+		return 0;
+	case FEED_COL_REASON:
+		if (len > STORE_REASON_MAX) {
+			*msg = "reason longer than 255 bytes";
+			return -1;
+		}
+		memcpy(out->reason, v, len);
+		out->reason[len] = '\0';
+		out->reason_len = len;
+		out->have |= FEED_HAVE_REASON;
+		return 0;
+	case FEED_COL_SOURCE:
+		if (!feed_source_valid(v, len)) {
+			*msg = "source: 1 to 64 letters, digits or . _ - + @";
+			return -1;
+		}
+		memcpy(out->source, v, len);
+		out->source[len] = '\0';
+		out->source_len = len;
+		out->have |= FEED_HAVE_SOURCE;
+		return 0;
+	case FEED_COL_CODE:
+		if (memchr(v, '.', len) != NULL) {
+			if (addr4_parse(v, len, &u) < 0) {
+				*msg = "code: not an IPv4 address or a number";
+				return -1;
+			}
+		} else {
+			if ((rc = addr4_octet_parse(v, len)) < 0) {
+				*msg = "code: not an IPv4 address or a number from 0 to 255";
+				return -1;
+			}
+			u = 0x7f000000u | (uint32_t)rc;
+		}
+		if ((u >> 24) != 127) {
+			*msg = "code: not in 127.0.0.0/8 (RFC 5782)";
+			return -1;
+		}
+		out->a = u;
+		out->flags |= STORE_F_A;
+		return 0;
+	case FEED_COL_TXT:
+		if (len > STORE_TXT_MAX || txt_template_check(v, len) < 0) {
+			*msg = "txt: longer than 1024 bytes or more than 16 '$'";
+			return -1;
+		}
+		memcpy(out->txt, v, len);
+		out->txt[len] = '\0';
+		out->txt_len = len;
+		out->flags |= STORE_F_TXT;
+		return 0;
+	case FEED_COL_TTL:
+		if (duration_parse(v, len, UINT32_MAX, &u) < 0 || u == 0) {
+			*msg = "ttl: not a duration above 0 (seconds, or with s/m/h/d/w)";
+			return -1;
+		}
+		out->ttl = u;
+		out->have |= FEED_HAVE_TTL;
+		return 0;
+	case FEED_COL_NO_TXT:
+		if (len == 1 && (v[0] == '0' || v[0] == '1')) {
+			if (v[0] == '1')
+				out->flags |= STORE_F_NOTXT;
+			return 0;
+		}
+		*msg = "no_txt: not 0 or 1";
+		return -1;
+	case FEED_COL_HITS: {
+		uint64_t h = 0;
+		if (len > 10) {
+			*msg = "hits: not a number from 1 to 4294967295";
+			return -1;
+		}
+		for (size_t i = 0; i < len; i++) {
+			if (v[i] < '0' || v[i] > '9') {
+				*msg = "hits: not a number from 1 to 4294967295";
+				return -1;
+			}
+			h = h * 10 + (uint64_t)(v[i] - '0');
+		}
+		if (h == 0 || h > UINT32_MAX) {
+			*msg = "hits: not a number from 1 to 4294967295";
+			return -1;
+		}
+		out->hits = (uint32_t)h;
+		out->have |= FEED_HAVE_HITS;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* Resets the parts of a record that a line sets (the text buffers stay). */
+static void record_clear(struct feed_record *out)
+{
+	out->lo = out->hi = 0;
+	out->exclude = false;
+	out->flags = 0;
+	out->a = 0;
+	out->txt_len = 0;
+	out->txt[0] = '\0';
+	out->have = 0;
+	out->time = out->ttl = out->first_seen = out->last_seen = out->hits = out->expires = 0;
+	out->reason_len = 0;
+	out->reason[0] = '\0';
+	out->source_len = 0;
+	out->source[0] = '\0';
+}
+
+void csv_state_init(struct csv_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (int i = 0; i < FEED_COL_COUNT; i++)
+		st->col[i] = -1;
+}
+
+/* Splits an RFC 4180 line into fields, unquoting into buf (at least len bytes).
+ * Returns the number of fields or -1 (*msg set). */
+static int csv_split(const char *line, size_t len, char *buf, const char **field,
+		     size_t *flen, const char **msg)
+{
+	size_t i = 0, o = 0;
+	int n = 0;
+
+	for (;;) {
+		if (n == CSV_MAX_FIELDS) {
+			*msg = "more than 64 fields";
+			return -1;
+		}
+		field[n] = buf + o;
+		size_t start = o;
+		if (i < len && line[i] == '"') {
+			i++;
+			for (;;) {
+				if (i == len) {
+					*msg = "unterminated quoted field";
+					return -1;
+				}
+				if (line[i] == '"') {
+					if (i + 1 < len && line[i + 1] == '"') {
+						buf[o++] = '"';
+						i += 2;
+						continue;
+					}
+					i++;
+					break;
+				}
+				buf[o++] = line[i++];
+			}
+			if (i < len && line[i] != ',') {
+				*msg = "text after a closing quote";
+				return -1;
+			}
+		} else {
+			while (i < len && line[i] != ',') {
+				if (line[i] == '"') {
+					*msg = "a quote inside an unquoted field";
+					return -1;
+				}
+				buf[o++] = line[i++];
+			}
+		}
+		flen[n++] = o - start;
+		if (i == len)
+			return n;
+		i++; /* the comma */
+	}
+}
+
+static bool line_blank(const char *line, size_t len)
+{
+	trim(&line, &len);
+	return len == 0;
+}
+
+enum feed_line csv_parse_line(struct csv_state *st, const char *line, size_t len,
+			      struct feed_record *out, const char **msg)
+{
+	char buf[FEED_LINE_MAX];
+	const char *field[CSV_MAX_FIELDS];
+	size_t flen[CSV_MAX_FIELDS];
+	int n;
+
+	*msg = NULL;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (line_blank(line, len) || line[0] == '#')
+		return FEED_LINE_SKIP;
+	if (len > FEED_LINE_MAX) {
+		*msg = "line longer than 8192 bytes";
+		return FEED_LINE_ERROR;
+	}
+	if ((n = csv_split(line, len, buf, field, flen, msg)) < 0)
+		return FEED_LINE_ERROR;
+	if (!st->have_header) {
+		for (int i = 0; i < n; i++) {
+			const char *f = field[i];
+			size_t fl = flen[i];
+			trim(&f, &fl);
+			int c = column_find(f, fl);
+			if (c < 0)
+				continue; /* a column we do not use */
+			if (st->col[c] >= 0) {
+				*msg = "header: a column appears twice";
+				csv_state_init(st);
+				return FEED_LINE_ERROR;
+			}
+			st->col[c] = i;
+		}
+		if (st->col[FEED_COL_IP] < 0) {
+			*msg = "header: no 'ip' column";
+			csv_state_init(st);
+			return FEED_LINE_ERROR;
+		}
+		st->nfields = (unsigned)n;
+		st->have_header = true;
+		return FEED_LINE_SKIP;
+	}
+	if ((unsigned)n != st->nfields) {
+		static char text[80];
+		snprintf(text, sizeof(text), "%d fields, the header has %u", n, st->nfields);
+		*msg = text;
+		return FEED_LINE_ERROR;
+	}
+	record_clear(out);
+	for (int c = 0; c < FEED_COL_COUNT; c++) {
+		int i = st->col[c];
+		if (i >= 0 && apply_field(c, field[i], flen[i], out, msg) < 0)
+			return FEED_LINE_ERROR;
+	}
+	return FEED_LINE_RECORD;
+}
+
+enum feed_line jsonl_parse_line(const char *line, size_t len, struct feed_record *out,
+				const char **msg)
+{
+	json_error_t jerr;
+	json_t *obj, *val;
+	const char *key;
+	enum feed_line result = FEED_LINE_RECORD;
+	bool have_ip = false;
+
+	*msg = NULL;
+	if (line_blank(line, len))
+		return FEED_LINE_SKIP;
+	if (len > FEED_LINE_MAX) {
+		*msg = "line longer than 8192 bytes";
+		return FEED_LINE_ERROR;
+	}
+	obj = json_loadb(line, len, 0, &jerr);
+	if (obj == NULL) {
+		*msg = "not valid JSON";
+		return FEED_LINE_ERROR;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		*msg = "not a JSON object";
+		return FEED_LINE_ERROR;
+	}
+	record_clear(out);
+	json_object_foreach(obj, key, val) {
+		int col = column_find(key, strlen(key));
+		char num[24];
+		const char *text;
+		size_t tlen;
+		if (col < 0 || json_is_null(val))
+			continue;
+		if (json_is_string(val)) {
+			text = json_string_value(val);
+			tlen = json_string_length(val);
+		} else if (json_is_integer(val) && col != FEED_COL_IP && col != FEED_COL_REASON &&
+			   col != FEED_COL_SOURCE && col != FEED_COL_TXT) {
+			json_int_t iv = json_integer_value(val);
+			if (iv < 0) {
+				*msg = "a negative number";
+				result = FEED_LINE_ERROR;
+				break;
+			}
+			tlen = (size_t)snprintf(num, sizeof(num), "%lld", (long long)iv);
+			text = num;
+		} else {
+			static char m[64];
+			snprintf(m, sizeof(m), "%s: wrong JSON type", column_names[col]);
+			*msg = m;
+			result = FEED_LINE_ERROR;
+			break;
+		}
+		if (col == FEED_COL_IP)
+			have_ip = true;
+		if (apply_field(col, text, tlen, out, msg) < 0) {
+			result = FEED_LINE_ERROR;
+			break;
+		}
+	}
+	json_decref(obj);
+	if (result == FEED_LINE_RECORD && !have_ip) {
+		*msg = "no \"ip\" member";
+		result = FEED_LINE_ERROR;
+	}
+	return result;
 }

@@ -1,6 +1,7 @@
-/* Line parsers for list files: "plain" (one IPv4 address or CIDR per line) and
- * "rbldnsd" (ip4set / ip4trie data files). Pure functions of (state, line): no I/O,
- * no allocation; the caller reports problems as "file:line: reason". */
+/* Line parsers for list files and trap feeds: "plain" (one IPv4 address or CIDR per
+ * line), "rbldnsd" (ip4set / ip4trie data files), "csv" (a header row, then one hit
+ * per row) and "jsonl" (one JSON object per line). Functions of (state, line): no
+ * I/O; the caller reports problems as "file:line: reason". */
 #ifndef DNSBL_FEED_H
 #define DNSBL_FEED_H
 
@@ -10,7 +11,19 @@
 
 #include "store.h"
 
-/* One listed (or excluded) IPv4 range with its value. */
+#define FEED_SOURCE_MAX 64
+
+/* Which optional facts a feed_record carries (csv and jsonl lines). */
+#define FEED_HAVE_TIME 0x01    /* time: the hit's timestamp */
+#define FEED_HAVE_TTL 0x02     /* ttl: seconds the listing lasts after the hit */
+#define FEED_HAVE_FIRST 0x04   /* first_seen */
+#define FEED_HAVE_LAST 0x08    /* last_seen */
+#define FEED_HAVE_HITS 0x10    /* hits */
+#define FEED_HAVE_EXPIRES 0x20 /* expires (0 = never) */
+#define FEED_HAVE_REASON 0x40  /* reason */
+#define FEED_HAVE_SOURCE 0x80  /* source */
+
+/* One listed (or excluded) IPv4 range with its value and, from trap feeds, facts. */
 struct feed_record {
 	uint32_t lo, hi;   /* inclusive range, host order */
 	bool exclude;      /* "!" entry */
@@ -18,6 +31,12 @@ struct feed_record {
 	uint32_t a;        /* with STORE_F_A, host order */
 	size_t txt_len;    /* with STORE_F_TXT */
 	char txt[STORE_TXT_MAX + 1];
+	unsigned have;     /* FEED_HAVE_*: which of the fields below are set */
+	uint32_t time, ttl, first_seen, last_seen, hits, expires;
+	size_t reason_len;
+	char reason[STORE_REASON_MAX + 1];
+	size_t source_len;
+	char source[FEED_SOURCE_MAX + 1];
 };
 
 enum feed_line {
@@ -56,6 +75,50 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 /* Parses one line of a plain list: an IPv4 address or CIDR, optional "!" for an
  * exclusion, "#" or ";" comments, surrounding blanks ignored. */
 enum feed_line plain_parse_line(const char *line, size_t len, struct feed_record *out,
+				const char **msg);
+
+/* Parses a time: unix seconds ("1732350000") or RFC 3339
+ * ("2026-11-23T10:00:00Z", "2026-11-23 10:00:00.5+01:00"; 't'/'z' in any case).
+ * Returns 0 or DNSBL_ESYNTAX / DNSBL_ERANGE (before 1970 or after 2106). */
+int feed_time_parse(const char *s, size_t len, uint32_t *out);
+
+/* Parses a duration: seconds ("3600") or a number with one suffix s, m, h, d, w.
+ * Returns 0, DNSBL_ESYNTAX or DNSBL_ERANGE (over 2^32-1 seconds). */
+int feed_duration_parse(const char *s, size_t len, uint32_t *out);
+
+/* Whether a source name is valid: 1 to 64 letters, digits or . _ - + @ (no ':', so
+ * that no feed can pass for an operator). */
+bool feed_source_valid(const char *s, size_t len);
+
+/* Columns the csv format knows (FEED_COL_COUNT of them). */
+enum feed_column {
+	FEED_COL_IP, FEED_COL_TIMESTAMP, FEED_COL_REASON, FEED_COL_SOURCE, FEED_COL_CODE,
+	FEED_COL_TXT, FEED_COL_TTL, FEED_COL_FIRST_SEEN, FEED_COL_LAST_SEEN, FEED_COL_HITS,
+	FEED_COL_EXPIRES, FEED_COL_NO_TXT, FEED_COL_COUNT
+};
+
+#define CSV_MAX_FIELDS 64
+
+/* Per-file csv state: whether the header was seen and where each column is. */
+struct csv_state {
+	bool have_header;
+	unsigned nfields;             /* fields in the header */
+	int col[FEED_COL_COUNT];      /* field index of each known column, -1 if absent */
+};
+
+/* Resets st for a new file. */
+void csv_state_init(struct csv_state *st);
+
+/* Parses one csv line. Blank lines and lines starting with '#' are skipped; the first
+ * other line is the header (SKIP, or ERROR without an "ip" column, with a duplicate
+ * known column or over CSV_MAX_FIELDS fields). Later lines give a RECORD or an ERROR
+ * (wrong field count, bad quoting, bad value). */
+enum feed_line csv_parse_line(struct csv_state *st, const char *line, size_t len,
+			      struct feed_record *out, const char **msg);
+
+/* Parses one jsonl line (a JSON object with the csv column names as members). Blank
+ * lines are skipped. Uses jansson (allocates internally, frees before returning). */
+enum feed_line jsonl_parse_line(const char *line, size_t len, struct feed_record *out,
 				const char **msg);
 
 #endif

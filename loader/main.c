@@ -1,230 +1,74 @@
-/* dnsbl-loader: fills the store from list files. */
-#include <errno.h>
+/* dnsbl-loader: fills the store from list files and trap feeds, expires, exports. */
 #include <getopt.h>
+#include <malloc.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "addr.h"
 #include "config.h"
 #include "err.h"
 #include "feed.h"
+#include "import.h"
 #include "log.h"
-#include "store.h"
+#include "zonecmd.h"
 
 #define DEFAULT_CONFIG "/etc/dnsbl/dnsbl.conf"
-#define LINE_MAX_BYTES 8192
 
-/* Exit codes of the contract. */
-enum { EXIT_ALL_OK = 0, EXIT_SOME_REJECTED = 1, EXIT_NOTHING = 2 };
-
-enum format { FMT_PLAIN, FMT_RBLDNSD };
-
-struct import {
-	const char *zone_name;
-	const char *input;   /* path, or "-" for stdin */
-	const char *source;
-	enum format format;
-	bool replace, strict;
-	/* running state */
-	struct store_writer *w;
-	struct store_zone *zone;
-	uint16_t source_id;
-	uint32_t now;
-	uint64_t lines, records, added, updated, rejected, notices, removed;
-	int err;
-};
+enum { EXIT_ALL_OK = 0, EXIT_NOTHING = 2 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dnsbl-loader [-c FILE] import ZONE [FILE|-] [--format plain|rbldnsd]\n"
-		"                    [--source NAME] [--replace] [--strict]\n"
+		"usage: dnsbl-loader [-c FILE] COMMAND ...\n"
+		"  import ZONE [FILE|-] [--format plain|rbldnsd|csv|jsonl] [--source NAME]\n"
+		"                       [--replace] [--strict] [--progress|--no-progress]\n"
+		"  expire [ZONE...]\n"
+		"  export ZONE [--format rbldnsd|plain|csv] [-o FILE]\n"
+		"  stats ZONE\n"
+		"  delist ZONE ADDRESS|CIDR [--reason TEXT] [--actor NAME]\n"
+		"  history ZONE [ADDRESS|CIDR] [--limit N]\n"
+		"\n"
 		"  -c FILE      configuration file (default " DEFAULT_CONFIG ")\n"
-		"  --format     plain: one IPv4 address or CIDR per line (default)\n"
-		"               rbldnsd: rbldnsd ip4set/ip4trie data file\n"
-		"  --source     name recorded with every entry (default: default)\n"
-		"  --replace    afterwards the zone holds exactly this file's entries of that source\n"
-		"  --strict     reject the whole file at the first bad line\n"
-		"exit status: 0 all lines imported, 1 some lines rejected, 2 nothing imported\n");
+		"  --format     import: plain (default), rbldnsd, csv or jsonl; gzip is detected\n"
+		"               export: rbldnsd (default), plain or csv\n"
+		"  --source     import: name recorded with every entry (default: default)\n"
+		"  --replace    import: afterwards the zone holds exactly this input's entries of\n"
+		"               that source\n"
+		"  --strict     import: reject the whole input at the first bad line\n"
+		"  --progress   import: show a progress line (default: when stderr is a terminal)\n"
+		"exit status: 0 done; 1 some lines rejected (import) or not listed (delist);\n"
+		"             2 nothing done (usage, config, store or input error)\n");
 }
 
-struct prefix_put {
-	struct import *im;
-	const struct feed_record *rec;
-};
-
-static int put_prefix(const struct ip_prefix *p, void *arg)
+/* The login name for the history, as an actor name. */
+static const char *default_actor(void)
 {
-	struct prefix_put *pp = arg;
-	const struct feed_record *r = pp->rec;
-	struct import *im = pp->im;
-	struct store_put put = {
-		.flags = r->exclude ? STORE_F_EXCLUDE : r->flags,
-		.source_id = im->source_id,
-		.a = r->a,
-		.seen = im->now,
-		.hits = 1,
-		.txt = r->txt,
-		.txt_len = r->txt_len,
-	};
-	int created = 0;
-	int rc = store_merge(im->w, im->zone, p, &put, &created);
+	const char *u = getenv("SUDO_USER");
+	struct passwd *pw;
 
-	if (rc < 0)
-		return rc;
-	if (created)
-		im->added++;
-	else
-		im->updated++;
-	return 0;
+	if (u != NULL && feed_source_valid(u, strlen(u)))
+		return u;
+	pw = getpwuid(getuid());
+	if (pw != NULL && feed_source_valid(pw->pw_name, strlen(pw->pw_name)))
+		return pw->pw_name;
+	return "unknown";
 }
 
-/* Imports every line; returns 0, or a store error (fatal for the import). */
-static int import_stream(struct import *im, FILE *in, const char *name)
+static bool parse_limit(const char *s, unsigned *out)
 {
-	struct rbldnsd_state st;
-	struct feed_record rec;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
+	char *end;
+	unsigned long v;
 
-	rbldnsd_state_init(&st);
-	while ((n = getline(&line, &cap, in)) >= 0) {
-		const char *msg = NULL;
-		enum feed_line kind;
-		im->lines++;
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		if (n > LINE_MAX_BYTES) {
-			kind = FEED_LINE_ERROR;
-			msg = "line longer than 8192 bytes";
-		} else if (memchr(line, '\0', (size_t)n) != NULL) {
-			kind = FEED_LINE_ERROR;
-			msg = "line contains a NUL byte";
-		} else if (im->format == FMT_RBLDNSD) {
-			kind = rbldnsd_parse_line(&st, line, (size_t)n, &rec, &msg);
-		} else {
-			kind = plain_parse_line(line, (size_t)n, &rec, &msg);
-		}
-		if (kind == FEED_LINE_SKIP)
-			continue;
-		if (kind == FEED_LINE_NOTICE) {
-			fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)im->lines, msg);
-			im->notices++;
-			continue;
-		}
-		if (kind == FEED_LINE_ERROR) {
-			fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)im->lines, msg);
-			im->rejected++;
-			if (im->strict)
-				break;
-			continue;
-		}
-		struct prefix_put pp = { im, &rec };
-		rc = range4_to_prefixes(rec.lo, rec.hi, put_prefix, &pp);
-		if (rc < 0) {
-			fprintf(stderr, "%s:%llu: cannot store: %s\n", name,
-				(unsigned long long)im->lines, dnsbl_strerror(rc));
-			break;
-		}
-		im->records++;
-	}
-	if (rc == 0 && ferror(in)) {
-		fprintf(stderr, "%s: read error: %s\n", name, strerror(errno));
-		rc = DNSBL_EIO;
-	}
-	free(line);
-	return rc;
-}
-
-static int cmd_import(const struct config *cfg, struct import *im)
-{
-	const struct zone_config *zc = config_zone(cfg, im->zone_name);
-	struct store *store = NULL;
-	FILE *in = stdin;
-	const char *name = "-";
-	uint64_t removed = 0;
-	int rc;
-
-	if (zc == NULL) {
-		fprintf(stderr, "dnsbl-loader: zone '%s' is not in %s\n", im->zone_name, cfg->path);
-		return EXIT_NOTHING;
-	}
-	if (zc->type != ZONE_TYPE_IP) {
-		fprintf(stderr, "dnsbl-loader: zone %s: only type = ip zones can be imported so far\n",
-			zc->name);
-		return EXIT_NOTHING;
-	}
-	if (strcmp(im->input, "-") != 0) {
-		name = im->input;
-		in = fopen(im->input, "r");
-		if (in == NULL) {
-			fprintf(stderr, "dnsbl-loader: cannot open %s: %s\n", im->input, strerror(errno));
-			return EXIT_NOTHING;
-		}
-	}
-	if ((rc = store_open(&store, cfg->db, STORE_CREATE)) < 0) {
-		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
-		goto out;
-	}
-	im->now = (uint32_t)time(NULL);
-	if ((rc = store_writer_begin(store, &im->w)) < 0 ||
-	    (rc = store_writer_zone(im->w, zc->name, &im->zone)) < 0 ||
-	    (rc = store_writer_source(im->w, im->source, &im->source_id)) < 0 ||
-	    (im->replace && (rc = store_replace_begin(im->w, im->zone, im->source_id)) < 0)) {
-		fprintf(stderr, "dnsbl-loader: store: %s\n", dnsbl_strerror(rc));
-		goto out;
-	}
-	rc = import_stream(im, in, name);
-	if (rc < 0)
-		goto out;
-	if (im->strict && im->rejected > 0) {
-		fprintf(stderr, "dnsbl-loader: --strict: %s rejected, nothing imported\n", name);
-		rc = DNSBL_EINVAL;
-		goto out;
-	}
-	if (im->rejected > 0 && im->records == 0) {
-		/* every line was bad: most likely the wrong file or format, and with
-		 * --replace committing would empty the zone */
-		fprintf(stderr, "dnsbl-loader: %s: no valid line, nothing imported\n", name);
-		rc = DNSBL_EINVAL;
-		goto out;
-	}
-	if (im->replace && (rc = store_replace_finish(im->w, &removed)) < 0) {
-		fprintf(stderr, "dnsbl-loader: store: %s\n", dnsbl_strerror(rc));
-		goto out;
-	}
-	rc = store_writer_commit(im->w);
-	im->w = NULL;
-	if (rc < 0) {
-		fprintf(stderr, "dnsbl-loader: commit failed: %s; nothing imported\n",
-			dnsbl_strerror(rc));
-		goto out;
-	}
-	im->removed = removed;
-	fprintf(stderr,
-		"dnsbl-loader: %s -> %s: %llu lines, %llu entries (%llu added, %llu updated), "
-		"%llu rejected, %llu notices%s",
-		name, zc->name, (unsigned long long)im->lines,
-		(unsigned long long)(im->added + im->updated), (unsigned long long)im->added,
-		(unsigned long long)im->updated, (unsigned long long)im->rejected,
-		(unsigned long long)im->notices, im->replace ? "" : "\n");
-	if (im->replace)
-		fprintf(stderr, ", %llu removed (source %s)\n", (unsigned long long)removed,
-			im->source);
-out:
-	if (im->w != NULL)
-		store_writer_abort(im->w);
-	store_close(store);
-	if (in != stdin)
-		fclose(in);
-	if (rc < 0)
-		return EXIT_NOTHING;
-	return im->rejected > 0 ? EXIT_SOME_REJECTED : EXIT_ALL_OK;
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v == 0 || v > 1000000)
+		return false;
+	*out = (unsigned)v;
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -234,59 +78,120 @@ int main(int argc, char **argv)
 		{ "source", required_argument, NULL, 'S' },
 		{ "replace", no_argument, NULL, 'R' },
 		{ "strict", no_argument, NULL, 'T' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "no-progress", no_argument, NULL, 'N' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "actor", required_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char errbuf[16384];
-	const char *path = DEFAULT_CONFIG;
-	struct import im = { .source = "default", .format = FMT_PLAIN, .input = "-" };
+	const char *path = DEFAULT_CONFIG, *format = NULL, *output = NULL, *reason = NULL;
+	const char *actor = NULL;
+	unsigned limit = 50;
+	struct import_opts io = { .source = "default", .input = "-", .progress = -1 };
 	struct config cfg;
 	int opt, rc;
 
 	log_init("dnsbl-loader", 0);
-	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	/* LMDB mallocs every dirty page of a write transaction on its own: grow and keep
+	 * the heap in large steps rather than a brk() call every few pages */
+	mallopt(M_TOP_PAD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
-		case 'F':
-			if (strcmp(optarg, "plain") == 0) {
-				im.format = FMT_PLAIN;
-			} else if (strcmp(optarg, "rbldnsd") == 0) {
-				im.format = FMT_RBLDNSD;
-			} else {
-				fprintf(stderr, "dnsbl-loader: unknown format '%s' (plain or rbldnsd)\n",
-					optarg);
+		case 'F': format = optarg; break;
+		case 'S': io.source = optarg; break;
+		case 'R': io.replace = true; break;
+		case 'T': io.strict = true; break;
+		case 'P': io.progress = 1; break;
+		case 'N': io.progress = 0; break;
+		case 'o': output = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'a': actor = optarg; break;
+		case 'l':
+			if (!parse_limit(optarg, &limit)) {
+				fprintf(stderr, "dnsbl-loader: --limit: a number from 1 to 1000000\n");
 				return EXIT_NOTHING;
 			}
 			break;
-		case 'S': im.source = optarg; break;
-		case 'R': im.replace = true; break;
-		case 'T': im.strict = true; break;
 		case 'h': usage(stdout); return EXIT_ALL_OK;
 		default: usage(stderr); return EXIT_NOTHING;
 		}
 	}
-	if (optind >= argc || strcmp(argv[optind], "import") != 0) {
-		if (optind < argc)
-			fprintf(stderr, "dnsbl-loader: unknown command '%s'\n", argv[optind]);
+	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_NOTHING;
 	}
-	if (argc - optind < 2 || argc - optind > 3) {
+	const char *cmd = argv[optind];
+	char **args = argv + optind + 1;
+	int nargs = argc - optind - 1;
+	bool ok;
+	if (strcmp(cmd, "import") == 0)
+		ok = nargs == 1 || nargs == 2;
+	else if (strcmp(cmd, "expire") == 0)
+		ok = true;
+	else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "stats") == 0)
+		ok = nargs == 1;
+	else if (strcmp(cmd, "delist") == 0)
+		ok = nargs == 2;
+	else if (strcmp(cmd, "history") == 0)
+		ok = nargs == 1 || nargs == 2;
+	else {
+		fprintf(stderr, "dnsbl-loader: unknown command '%s'\n", cmd);
+		ok = false;
+	}
+	if (!ok) {
 		usage(stderr);
 		return EXIT_NOTHING;
 	}
-	im.zone_name = argv[optind + 1];
-	if (argc - optind == 3)
-		im.input = argv[optind + 2];
-	if (strlen(im.source) == 0 || strlen(im.source) > 64) {
-		fprintf(stderr, "dnsbl-loader: --source must be 1 to 64 bytes\n");
+	enum export_format ef = EXPORT_RBLDNSD;
+	if (strcmp(cmd, "import") == 0 && format != NULL &&
+	    feed_format_parse(format, &io.format) < 0) {
+		fprintf(stderr, "dnsbl-loader: unknown format '%s' (plain, rbldnsd, csv or jsonl)\n",
+			format);
+		return EXIT_NOTHING;
+	}
+	if (strcmp(cmd, "export") == 0 && format != NULL) {
+		if (strcmp(format, "rbldnsd") == 0)
+			ef = EXPORT_RBLDNSD;
+		else if (strcmp(format, "plain") == 0)
+			ef = EXPORT_PLAIN;
+		else if (strcmp(format, "csv") == 0)
+			ef = EXPORT_CSV;
+		else {
+			fprintf(stderr, "dnsbl-loader: unknown export format '%s' (rbldnsd, plain or csv)\n",
+				format);
+			return EXIT_NOTHING;
+		}
+	}
+	if (!feed_source_valid(io.source, strlen(io.source))) {
+		fprintf(stderr, "dnsbl-loader: --source: 1 to 64 letters, digits or . _ - + @\n");
 		return EXIT_NOTHING;
 	}
 	if (config_load(path, &cfg, errbuf, sizeof(errbuf)) < 0) {
 		fputs(errbuf, stderr);
 		return EXIT_NOTHING;
 	}
-	rc = cmd_import(&cfg, &im);
+	if (strcmp(cmd, "import") == 0) {
+		io.zone_name = args[0];
+		if (nargs == 2)
+			io.input = args[1];
+		rc = import_run(&cfg, &io);
+	} else if (strcmp(cmd, "expire") == 0) {
+		rc = cmd_expire(&cfg, args, nargs);
+	} else if (strcmp(cmd, "export") == 0) {
+		rc = cmd_export(&cfg, args[0], ef, output);
+	} else if (strcmp(cmd, "stats") == 0) {
+		rc = cmd_stats(&cfg, args[0]);
+	} else if (strcmp(cmd, "delist") == 0) {
+		rc = cmd_delist(&cfg, args[0], args[1], actor ? actor : default_actor(), reason);
+	} else {
+		rc = cmd_history(&cfg, args[0], nargs == 2 ? args[1] : NULL, limit);
+	}
 	config_free(&cfg);
 	return rc;
 }

@@ -129,6 +129,7 @@ static int merge(struct store_writer *w, struct store_zone *z, const char *prefi
 	put.source_id = ps->source;
 	put.a = ps->a;
 	put.seen = ps->seen ? ps->seen : NOW - 100;
+	put.now = put.seen; /* written when seen: expired-at-write listings are tested */
 	put.hits = ps->hits;
 	put.expires = ps->expires;
 	put.reason = ps->reason;
@@ -405,7 +406,7 @@ static void test_expired(void **state)
 	merge_ok(w, z, "10.1.2.3/32", &(struct putspec){.flags = STORE_F_A, .a = A127(4), .hits = 1,
 							.expires = NOW + 10});
 	merge_ok(w, z, "192.0.2.1/32", &(struct putspec){.flags = STORE_F_A, .a = A127(5),
-							 .hits = 1, .expires = NOW - 1000});
+							 .hits = 1, .seen = NOW - 3000, .expires = NOW - 1000});
 	wcommit(w);
 
 	struct store_reader *r = rnew();
