@@ -1048,7 +1048,8 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_pr
 			old.txt = old_txt;
 		}
 		nrecent = old.nrecent;
-		memcpy(recent, old.recent, 4 * (size_t)nrecent);
+		if (nrecent > 0)
+			memcpy(recent, old.recent, 4 * (size_t)nrecent);
 		if (entry_expired(&old, now)) {
 			/* answered as unlisted already: start afresh (recorded below) */
 			expired_old = !(old.flags & STORE_F_PENDING);
@@ -1154,8 +1155,10 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_pr
 				}
 			} else {
 				uint32_t x = put_expiry(put, life, e.last_seen);
-				e.expires = (x == 0 || put->expires_set || old.expires == 0 ||
-					     x > old.expires) ? x : old.expires;
+				/* an explicit expiry is taken as it is; a computed one
+				 * never shortens the listing */
+				e.expires = (x == 0 || put->expires_set || put->expires != 0 ||
+					     old.expires == 0 || x > old.expires) ? x : old.expires;
 			}
 		}
 	}

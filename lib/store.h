@@ -274,7 +274,8 @@ int store_writer_source(struct store_writer *w, const char *name, uint16_t *id);
  *    from put. An operator's put makes the entry MANUAL. An entry already expired
  *    at put->now is recorded as expired and listed afresh.
  *  - Expiry: put->expires when expires_set or non-zero; else seen + ttl when ttl is
- *    set; else last seen + expire_after; never for operators without an expiry.
+ *    set; else last seen + expire_after; never for operators without an expiry. A
+ *    computed expiry never shortens an existing feed listing's.
  * Returns 0, DNSBL_EINVAL, DNSBL_ERANGE (texts too long), DNSBL_EFULL or
  * DNSBL_ESTORE. */
 int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,

@@ -498,9 +498,14 @@ static int apply_field(int col, const char *v, size_t len, struct feed_record *o
 		trim(&v, &len);
 	if (len == 0 && col != FEED_COL_IP)
 		return 0;
-	if (memchr(v, '\0', len) != NULL) {
-		*msg = "a field contains a NUL byte";
-		return -1;
+	for (size_t i = 0; i < len; i++) {
+		/* texts end up in one-line outputs (exports, history, TXT answers);
+		 * a tab is kept */
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f) {
+			*msg = v[i] == '\0' ? "a field contains a NUL byte"
+					    : "a field contains a control character";
+			return -1;
+		}
 	}
 	switch (col) {
 	case FEED_COL_IP:

@@ -16,7 +16,7 @@
 
 /* Entries buffered, sorted and written at a time: sorted puts are several times
  * faster than random ones, and memory stays bounded whatever the file's size. */
-#define CHUNK_ITEMS (1u << 20)
+#define CHUNK_ITEMS (1u << 22)
 #define ARENA_MAX (64u << 20)
 #define FUTURE_SLACK 300 /* seconds a hit's timestamp may lie ahead of our clock */
 #define SOURCE_CACHE 16

@@ -93,8 +93,16 @@ static int fill(struct input *in)
 			 zerr == Z_ERRNO ? strerror(errno) : m);
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0) {
+		int zerr;
+		const char *m = gzerror(in->gz, &zerr);
+		if (zerr != Z_OK && zerr != Z_STREAM_END) {
+			/* a truncated or corrupt gzip stream: never import half a file */
+			snprintf(in->errbuf, sizeof(in->errbuf), "%s", m);
+			return -1;
+		}
 		in->eof = true;
+	}
 	in->end += (size_t)n;
 	return n;
 }

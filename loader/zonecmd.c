@@ -107,20 +107,28 @@ struct export_ctx {
 	uint64_t written;
 };
 
+/* Writes n bytes of s with control characters (which no input accepts, but the
+ * store may hold) as spaces, so every record stays on one line. */
+static void put_clean(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], f);
+}
+
 static void csv_field(FILE *f, const char *s, size_t n)
 {
 	bool quote = false;
 	for (size_t i = 0; i < n && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == ' ' || s[i] == '\t';
 	if (!quote) {
-		fwrite(s, 1, n, f);
+		put_clean(f, s, n);
 		return;
 	}
 	fputc('"', f);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"')
 			fputc('"', f);
-		fputc(s[i], f);
+		put_clean(f, s + i, 1);
 	}
 	fputc('"', f);
 }
@@ -147,8 +155,10 @@ static int export_one(const struct ip_prefix *p, const struct store_entry *e, vo
 			fprintf(x->f, " :%s", a);
 			if (e->flags & STORE_F_NOTXT)
 				fputc(':', x->f);
-			else if (e->flags & STORE_F_TXT)
-				fprintf(x->f, ":%.*s", (int)e->txt_len, e->txt);
+			else if (e->flags & STORE_F_TXT) {
+				fputc(':', x->f);
+				put_clean(x->f, e->txt, e->txt_len);
+			}
 		}
 		fputc('\n', x->f);
 		break;
@@ -356,6 +366,12 @@ int cmd_delist(const struct config *cfg, const char *zone, const char *key, cons
 		fprintf(stderr, "dnsbl-loader: --reason: longer than 255 bytes\n");
 		return EXIT_FAIL;
 	}
+	for (size_t i = 0; i < rlen; i++) {
+		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f) {
+			fprintf(stderr, "dnsbl-loader: --reason: contains a control character\n");
+			return EXIT_FAIL;
+		}
+	}
 	snprintf(actor_name, sizeof(actor_name), "operator:%s", actor);
 	if ((rc = store_open(&s, cfg->db, STORE_CREATE)) < 0) {
 		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
@@ -424,8 +440,10 @@ static int history_one(const struct store_event_rec *ev, void *arg)
 			snprintf(actor, sizeof(actor), "source:%s", name);
 	}
 	printf("%s %s %s %s", when, event_name(ev->event), pfx, actor);
-	if (ev->reason_len > 0)
-		printf(" %.*s", (int)ev->reason_len, ev->reason);
+	if (ev->reason_len > 0) {
+		putchar(' ');
+		put_clean(stdout, ev->reason, ev->reason_len);
+	}
 	putchar('\n');
 	return 0;
 }

@@ -510,3 +510,172 @@ def soa_serial(srv, zone, transport="udp"):
     rs = rrsets(r, "answer", "SOA")
     assert len(rs) == 1, describe(r)
     return rs[0][0].serial
+
+
+# --------------------------------------------------------------------------------------
+# Trap feeds, lifecycle and the loader's other commands (export, stats, delist, history,
+# expire): helpers for test_feeds.py, test_lifecycle.py, test_export.py, test_kill.py.
+
+def one_zone(zone="bl.example", **keys):
+    """make_server() arguments for a server with the single zone `zone` (from ZONES)
+    and extra keys in its section, e.g. one_zone(expire_after="7d")."""
+    extra = "".join(f"{k} = {v}\n" for k, v in keys.items() if v is not None)
+    return {"zones": {zone: ZONES[zone]}, "extra": extra}
+
+
+def rfc3339(ts, offset_minutes=0):
+    """Unix seconds -> RFC 3339 text ("Z", or +hh:mm / -hh:mm with offset_minutes)."""
+    import datetime
+    tz = datetime.timezone(datetime.timedelta(minutes=offset_minutes))
+    d = datetime.datetime.fromtimestamp(int(ts), tz)
+    if offset_minutes == 0:
+        return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return d.isoformat()
+
+
+def parse_time(text):
+    """Unix seconds or RFC 3339 text -> unix seconds (int)."""
+    import datetime
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    d = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp())
+
+
+def csv_text(header, rows):
+    """A csv file (RFC 4180 quoting where needed, "\\n" line ends) from a header list
+    and rows (lists)."""
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def jsonl_text(objs):
+    import json
+    return "".join(json.dumps(o) + "\n" for o in objs)
+
+
+def gzip_bytes(text):
+    import gzip
+    return gzip.compress(text.encode() if isinstance(text, str) else text)
+
+
+def loader_bytes(srv, *args, input=b"", timeout=60):
+    """Runs dnsbl-loader with binary stdin (e.g. gzip data); output as text."""
+    r = subprocess.run([str(LOADER), "-c", str(srv.config), *map(str, args)],
+                       input=input, capture_output=True, cwd=srv.cwd, timeout=timeout)
+    return subprocess.CompletedProcess(r.args, r.returncode,
+                                       r.stdout.decode("utf-8", "replace"),
+                                       r.stderr.decode("utf-8", "replace"))
+
+
+def loader_ok(srv, *args, expect=0, input=None):
+    """Runs dnsbl-loader ARGS, checks the exit code; returns the CompletedProcess."""
+    r = srv.loader(*args, input=input)
+    assert r.returncode == expect, (
+        f"dnsbl-loader {' '.join(map(str, args))}: exit {r.returncode}, expected {expect}"
+        f"\nstderr:\n{r.stderr}\nstdout:\n{r.stdout}")
+    return r
+
+
+def loader_stats(srv, zone):
+    """`dnsbl-loader stats ZONE` -> (dict of key -> value text, dict of source -> int)."""
+    r = loader_ok(srv, "stats", zone)
+    keys, sources = {}, {}
+    for line in r.stdout.splitlines():
+        if not line.strip():
+            continue
+        k, sep, v = line.rpartition(":")
+        assert sep, f"stats line without ':': {line!r}\n{r.stdout}"
+        k, v = k.strip(), v.strip()
+        if k.startswith("source "):
+            sources[k[len("source "):]] = int(v)
+        else:
+            keys[k] = v
+    return keys, sources
+
+
+def stat(srv, zone, key):
+    """One numeric value of `stats ZONE`."""
+    keys, _ = loader_stats(srv, zone)
+    assert key in keys, f"no '{key}:' in stats {keys}"
+    return int(keys[key])
+
+
+def export_text(srv, zone, fmt):
+    return loader_ok(srv, "export", zone, "--format", fmt).stdout
+
+
+def export_csv_rows(srv, zone):
+    """`export ZONE --format csv` as a dict: ip_network -> row dict (column -> text)."""
+    import csv
+    import io
+    import ipaddress
+    text = export_text(srv, zone, "csv")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    rows = {}
+    for row in csv.DictReader(io.StringIO("\n".join(lines) + "\n")):
+        row = {(k or "").strip().lower(): v for k, v in row.items()}
+        ip = row["ip"]
+        net = ipaddress.ip_network(ip.lstrip("!"))
+        rows[("!" if ip.startswith("!") else "") + str(net)] = row
+    return rows
+
+
+def history_records(srv, zone, key=None, limit=None):
+    """`history ZONE [KEY] [--limit N]` -> list of (time, event, prefix, actor, reason),
+    newest first."""
+    args = ["history", zone] + ([key] if key else []) + (["--limit", limit] if limit else [])
+    r = loader_ok(srv, *args)
+    out = []
+    for line in r.stdout.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split(" ", 4)
+        assert len(parts) >= 4, f"history line not 'TIME EVENT PREFIX ACTOR REASON': {line!r}"
+        parts += [""] * (5 - len(parts))
+        out.append((parse_time(parts[0]), parts[1], parts[2], parts[3], parts[4]))
+    return out
+
+
+def summary_count(text, word):
+    """The number next to `word` in an import summary ("3 rejected" or "rejected: 3");
+    None when the word is not there."""
+    import re
+    m = re.search(rf"(\d+)\s+{word}\b", text) or re.search(rf"\b{word}\s*[:=]?\s*(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def listed(srv, ip, zone="bl.example", transport="udp"):
+    """True when ip answers NOERROR with an A record, False on NXDOMAIN."""
+    r = srv.ask(rev(ip, zone), "A", transport)
+    assert r.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN), describe(r)
+    return r.rcode() == dns.rcode.NOERROR and bool(a_values(r))
+
+
+def answers(srv, ips, zone="bl.example", transport="udp"):
+    """{ip: (rcode, sorted A values, TXT values)} for each ip."""
+    out = {}
+    for ip in ips:
+        ra = srv.ask(rev(ip, zone), "A", transport)
+        rt = srv.ask(rev(ip, zone), "TXT", transport)
+        out[ip] = (dns.rcode.to_text(ra.rcode()), sorted(a_values(ra)),
+                   dns.rcode.to_text(rt.rcode()), txt_values(rt))
+    return out
+
+
+def zone_section(zone, **keys):
+    """Config text of a whole [zone NAME] section: ZONES[zone] plus keys (for
+    make_server(extra=...) when more than one zone needs keys of its own)."""
+    z = dict(ZONES[zone])
+    z.update(keys)
+    lines = ["", f"[zone {zone}]"] + [f"{k} = {v}" for k, v in z.items() if v is not None]
+    return "\n".join(lines) + "\n"

@@ -23,85 +23,26 @@
 #include "addr.h"
 #include "err.h"
 #include "store.h"
+#include "storetest.h"
 
 #define NOW 1700000000u
 
-static char basedir[256]; /* from mkdtemp */
-static char dbdir[300];   /* basedir/db: created by store_open */
-static struct store *S;
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(basedir, sizeof(basedir), "/tmp/dnsbl-test-store-XXXXXX");
-	if (mkdtemp(basedir) == NULL)
+	if (storetest_open("/tmp/dnsbl-test-store-XXXXXX") < 0)
 		return -1;
-	snprintf(dbdir, sizeof(dbdir), "%s/db", basedir);
-	S = NULL;
-	int rc = store_open(&S, dbdir, STORE_CREATE);
-	if (rc != 0) {
-		print_error("store_open(%s, STORE_CREATE) = %d (%s)\n", dbdir, rc,
-			    dnsbl_strerror(rc));
-		return -1;
-	}
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (S)
-		store_close(S);
-	S = NULL;
-	nftw(basedir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	return 0;
+	return storetest_close();
 }
 
 /* --- helpers --- */
-
-static struct ip_prefix PFX(const char *s)
-{
-	struct ip_prefix p;
-	int rc = prefix4_parse(s, strlen(s), &p);
-	if (rc != 0)
-		fail_msg("test bug: prefix4_parse(\"%s\") = %d", s, rc);
-	return p;
-}
-
-static struct store_writer *wbegin(void)
-{
-	struct store_writer *w = NULL;
-	int rc = store_writer_begin(S, &w);
-	if (rc != 0)
-		fail_msg("store_writer_begin = %d (%s)", rc, dnsbl_strerror(rc));
-	assert_non_null(w);
-	return w;
-}
-
-static void wcommit(struct store_writer *w)
-{
-	int rc = store_writer_commit(w);
-	if (rc != 0)
-		fail_msg("store_writer_commit = %d (%s)", rc, dnsbl_strerror(rc));
-}
-
-static struct store_zone *wzone(struct store_writer *w, const char *name)
-{
-	struct store_zone *z = NULL;
-	int rc = store_writer_zone(w, name, &z);
-	if (rc != 0)
-		fail_msg("store_writer_zone(%s) = %d (%s)", name, rc, dnsbl_strerror(rc));
-	assert_non_null(z);
-	return z;
-}
 
 static uint16_t wsource(struct store_writer *w, const char *name)
 {
@@ -153,31 +94,6 @@ static void del_ok(struct store_writer *w, struct store_zone *z, const char *pre
 	int rc = store_delete(w, z, &p);
 	if (rc != 0)
 		fail_msg("store_delete(%s) = %d (%s)", prefix, rc, dnsbl_strerror(rc));
-}
-
-static struct store_reader *rnew(void)
-{
-	struct store_reader *r = NULL;
-	assert_int_equal(store_reader_new(S, &r), 0);
-	assert_non_null(r);
-	return r;
-}
-
-static void rbegin(struct store_reader *r)
-{
-	int rc = store_reader_begin(r);
-	if (rc != 0)
-		fail_msg("store_reader_begin = %d", rc);
-}
-
-static struct store_zone zget(struct store_reader *r, const char *name)
-{
-	struct store_zone z;
-	memset(&z, 0, sizeof(z));
-	int rc = store_zone_get(r, name, &z);
-	if (rc != 0)
-		fail_msg("store_zone_get(%s) = %d (%s)", name, rc, dnsbl_strerror(rc));
-	return z;
 }
 
 /* Looks addr up; returns the rc, fills e and the matched prefix text. */
