@@ -113,7 +113,8 @@ run: deps
 	./scripts/run-demo.sh
 
 # Import benchmark (tests/bench/README.md): make bench BENCH_ARGS="--lines 1000000"
-bench: deps
+bench:
+	@EXTRA_PKGS="dnsperf rbldnsd" ./scripts/deps.sh
 	$(MAKE) all
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/import_bench.py $(BENCH_ARGS)
 
