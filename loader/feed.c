@@ -494,7 +494,8 @@ static int apply_field(int col, const char *v, size_t len, struct feed_record *o
 	uint32_t u;
 	int rc;
 
-	if (col != FEED_COL_IP && col != FEED_COL_TXT && col != FEED_COL_REASON)
+	/* a TXT is trimmed too: no list format (rbldnsd's) could carry its edges */
+	if (col != FEED_COL_IP && col != FEED_COL_REASON)
 		trim(&v, &len);
 	if (len == 0 && col != FEED_COL_IP)
 		return 0;

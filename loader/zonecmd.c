@@ -107,12 +107,14 @@ struct export_ctx {
 	uint64_t written;
 };
 
-/* Writes n bytes of s with control characters (which no input accepts, but the
- * store may hold) as spaces, so every record stays on one line. */
+/* Writes n bytes of s with control characters other than tab (which no input
+ * accepts, but the store may hold) as spaces, so every record stays on one line. */
 static void put_clean(FILE *f, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], f);
+	for (size_t i = 0; i < n; i++) {
+		bool control = ((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f;
+		fputc(control ? ' ' : s[i], f);
+	}
 }
 
 static void csv_field(FILE *f, const char *s, size_t n)
