@@ -1235,8 +1235,9 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_p
 	return 0;
 }
 
-int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
-			  const struct ip_prefix *p, struct store_tomb *out)
+/* Reads the tombstone of exactly p in zone z within txn. */
+static int tomb_read(MDB_txn *txn, MDB_dbi tombs, const struct store_zone *z,
+		     const struct ip_prefix *p, struct store_tomb *out)
 {
 	uint8_t key[KEY_MAX], masked[16];
 	int rc;
@@ -1245,9 +1246,15 @@ int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
 		return DNSBL_EINVAL;
 	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
 	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
-	if ((rc = mdb_get(w->txn, w->s->tombs, &k, &v)) != 0)
+	if ((rc = mdb_get(txn, tombs, &k, &v)) != 0)
 		return map_mdb_error(rc, "tombstone");
 	return tomb_decode(&v, out);
+}
+
+int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
+			  const struct ip_prefix *p, struct store_tomb *out)
+{
+	return tomb_read(w->txn, w->s->tombs, z, p, out);
 }
 
 int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p)
@@ -1403,16 +1410,7 @@ int store_replace_finish(struct store_writer *w, uint64_t *removed)
 int store_tomb_get(struct store_reader *r, const struct store_zone *z,
 		   const struct ip_prefix *p, struct store_tomb *out)
 {
-	uint8_t key[KEY_MAX], masked[16];
-	int rc;
-
-	if (!prefix_valid(p))
-		return DNSBL_EINVAL;
-	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
-	if ((rc = mdb_get(r->txn, r->s->tombs, &k, &v)) != 0)
-		return map_mdb_error(rc, "tombstone");
-	return tomb_decode(&v, out);
+	return tomb_read(r->txn, r->s->tombs, z, p, out);
 }
 
 /* Counts the keys of dbi that start with the zone id zid. */
