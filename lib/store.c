@@ -1682,9 +1682,20 @@ int store_expire(struct store *s, const char *zone_name, uint32_t now,
 				       out)) < 0)
 			return rc;
 	}
-	done = history_before == 0;
+	if (history_before == 0)
+		return 0;
+	return store_history_prune(s, history_before, batch, &out->history_pruned);
+}
+
+int store_history_prune(struct store *s, uint32_t before, uint32_t batch, uint64_t *pruned)
+{
+	bool done = false;
+	int rc;
+
+	if (batch == 0)
+		batch = 1;
 	while (!done) {
-		if ((rc = prune_batch(s, history_before, batch, &done, &out->history_pruned)) < 0)
+		if ((rc = prune_batch(s, before, batch, &done, pruned)) < 0)
 			return rc;
 	}
 	return 0;

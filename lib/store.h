@@ -341,4 +341,9 @@ struct store_expire_result {
 int store_expire(struct store *s, const char *zone_name, uint32_t now,
 		 uint32_t history_before, uint32_t batch, struct store_expire_result *out);
 
+/* Deletes history records (of every zone) older than before, in write transactions
+ * of at most batch deletions each, adding the count to *pruned. Returns 0 or an
+ * error (batches committed before it stay committed). */
+int store_history_prune(struct store *s, uint32_t before, uint32_t batch, uint64_t *pruned);
+
 #endif

@@ -82,14 +82,13 @@ int cmd_expire(const struct config *cfg, char **zones, int nzones)
 		       (unsigned long long)res.expired, (unsigned long long)res.pending_dropped);
 	}
 	if (cfg->history_keep > 0 && now > cfg->history_keep) {
-		struct store_expire_result res = { 0, 0, 0 };
-		/* no zone is named "": only the history is pruned */
-		rc = store_expire(s, "-", now, now - cfg->history_keep, EXPIRE_BATCH, &res);
+		uint64_t pruned = 0;
+		rc = store_history_prune(s, now - cfg->history_keep, EXPIRE_BATCH, &pruned);
 		if (rc < 0) {
 			fprintf(stderr, "dnsbl-loader: history: %s\n", dnsbl_strerror(rc));
 			status = EXIT_FAIL;
 		} else {
-			printf("history: %llu records pruned\n", (unsigned long long)res.history_pruned);
+			printf("history: %llu records pruned\n", (unsigned long long)pruned);
 		}
 	}
 	store_close(s);
