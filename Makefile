@@ -1,8 +1,8 @@
 # dnsbld build. `make run` and `make test` install missing Debian packages first
 # (scripts/deps.sh); the other targets expect them to be there.
 #
-#   make all      build bin/dnsbld, bin/dnsbl-loader
-#   make run      build, load zones/ and serve it (DNS 127.0.0.1:5300)
+#   make all      build bin/dnsbld, bin/dnsbl-loader, bin/dnsbl-api
+#   make run      build, load zones/ and serve it (DNS 127.0.0.1:5300, API 127.0.0.1:8053)
 #   make test     unit tests, end-to-end tests, then all of it again under ASan+UBSan
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -16,9 +16,9 @@ O ?= build/obj
 BIN ?= bin
 SAN ?=
 
-# lib/ and the programs need these (jansson: jsonl feeds, zlib: gzip input); the API
-# (its own issue) adds libmicrohttpd.
-PKGS := ldns lmdb inih jansson zlib
+# lib/ and the programs need these (jansson: jsonl feeds and the API's JSON, zlib: gzip
+# input, libmicrohttpd: the API's HTTP).
+PKGS := ldns lmdb inih jansson zlib libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS = $(shell pkg-config --libs cmocka)
@@ -30,7 +30,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 CFLAGS ?=
 CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -Wno-missing-field-initializers -Ilib -Iloader -Idnsbld \
+	-Wmissing-prototypes -Wno-missing-field-initializers -Ilib -Iloader -Idnsbld -Iapi \
 	$(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LDLIBS = $(PKG_LIBS) -lpthread
@@ -38,17 +38,20 @@ LDLIBS = $(PKG_LIBS) -lpthread
 LIB_SRC := $(wildcard lib/*.c)
 LOADER_SRC := $(wildcard loader/*.c)
 DNSBLD_SRC := $(wildcard dnsbld/*.c)
+API_SRC := $(wildcard api/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LOADER_OBJ := $(LOADER_SRC:%.c=$(O)/%.o)
 DNSBLD_OBJ := $(DNSBLD_SRC:%.c=$(O)/%.o)
+API_OBJ := $(API_SRC:%.c=$(O)/%.o)
 # Modules of the programs that unit tests link (everything but main.c).
 LOADER_LIBOBJ := $(filter-out $(O)/loader/main.o,$(LOADER_OBJ))
 DNSBLD_LIBOBJ := $(filter-out $(O)/dnsbld/main.o,$(DNSBLD_OBJ))
+API_LIBOBJ := $(filter-out $(O)/api/main.o,$(API_OBJ))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
-PROGRAMS := $(BIN)/dnsbld $(BIN)/dnsbl-loader
+PROGRAMS := $(BIN)/dnsbld $(BIN)/dnsbl-loader $(BIN)/dnsbl-api
 
 .PHONY: all deps run test check unit e2e asan bench install clean fuzz-libfuzzer
 all: $(PROGRAMS)
@@ -71,7 +74,14 @@ $(BIN)/dnsbl-loader: $(LOADER_OBJ) $(O)/libdnsbl.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
-$(O)/tests/%: tests/unit/%.c $(LOADER_LIBOBJ) $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
+# The OpenAPI description is assembled into the binary (.incbin in api/openapi.c).
+$(O)/api/openapi.o: api/openapi.yaml
+
+$(BIN)/dnsbl-api: $(API_OBJ) $(O)/libdnsbl.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LOADER_LIBOBJ) $(DNSBLD_LIBOBJ) $(API_LIBOBJ) $(O)/libdnsbl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS) $(TEST_LIBS)
 
@@ -122,6 +132,7 @@ install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN)/dnsbld $(DESTDIR)$(PREFIX)/sbin/dnsbld
 	install -m 755 $(BIN)/dnsbl-loader $(DESTDIR)$(PREFIX)/bin/dnsbl-loader
+	install -m 755 $(BIN)/dnsbl-api $(DESTDIR)$(PREFIX)/sbin/dnsbl-api
 
 clean:
 	rm -rf build bin run

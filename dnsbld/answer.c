@@ -6,13 +6,12 @@
 
 #include "addr.h"
 #include "err.h"
+#include "listing.h"
 #include "txt.h"
 #include "wire.h"
 
 /* RFC 5782 test points: 127.0.0.2 is listed, 127.0.0.1 is not, in every IP zone;
  * for IPv6 they are the IPv4-mapped ::ffff:127.0.0.2 and ::ffff:127.0.0.1. */
-#define TEST_LISTED4 0x7f000002u
-#define TEST_UNLISTED4 0x7f000001u
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 int answer_ctx_init(struct answer_ctx *ctx, const struct zone_table *zones,
@@ -124,57 +123,39 @@ static void put_listing(struct answer_ctx *ctx, struct response *r, const struct
 	}
 }
 
-static bool is_test_point(const struct ip_prefix *a, uint32_t v4)
-{
-	return a->family == ADDR_FAMILY_V4 && prefix4_addr(a) == v4;
-}
-
-/* Listed in zone zi at the full address a, with the value to answer? Applies the
- * test points, exclusions, expiry (in the store) and the zone's exemption list. */
+/* Listed in zone zi at the full address a, with the value to answer? The decision
+ * (test points, exclusions, expiry, the zone's exemption list) is lib/listing's, the
+ * same that dnsbl-api reports. */
 static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struct ip_prefix *a,
 				struct listing *l)
 {
 	const struct zone *z = &ctx->zones->zones[zi];
-	struct store_entry e, allow;
+	const struct store_zone *allow = NULL;
+	struct listing_match m;
 
 	l->addr = *a;
 	l->a = z->a;
 	l->txt = z->txt_len ? z->txt : NULL;
 	l->txt_len = z->txt_len;
-	if (is_test_point(a, TEST_LISTED4))
+	if (z->exempt >= 0)
+		allow = zone_state_get(ctx, (unsigned)z->exempt);
+	int v = listing_decide(ctx->reader, zone_state_get(ctx, zi), allow, a, ctx->now, &m);
+	if (v == LISTING_TEST_LISTED)
 		return OUT_LISTED;
-	if (is_test_point(a, TEST_UNLISTED4))
-		return OUT_NXDOMAIN;
-	const struct store_zone *zrec = zone_state_get(ctx, zi);
-	if (zrec == NULL)
-		return OUT_NXDOMAIN;
-	int rc = store_lookup(ctx->reader, zrec, a, ctx->now, &e, NULL);
-	if (rc == DNSBL_ENOTFOUND || (rc == 0 && (e.flags & STORE_F_EXCLUDE)))
-		return OUT_NXDOMAIN;
-	if (rc < 0) {
+	if (v != LISTING_LISTED) {
+		if (v >= 0)
+			return OUT_NXDOMAIN;
 		ctx->stats.store_errors++;
 		return OUT_SERVFAIL;
 	}
-	if (z->exempt >= 0) {
-		/* the allowlist wins; same snapshot, so both answers agree */
-		const struct store_zone *xrec = zone_state_get(ctx, (unsigned)z->exempt);
-		rc = xrec ? store_lookup(ctx->reader, xrec, a, ctx->now, &allow, NULL)
-			  : DNSBL_ENOTFOUND;
-		if (rc == 0 && !(allow.flags & STORE_F_EXCLUDE))
-			return OUT_NXDOMAIN;
-		if (rc < 0 && rc != DNSBL_ENOTFOUND) {
-			ctx->stats.store_errors++;
-			return OUT_SERVFAIL;
-		}
-	}
-	if (e.flags & STORE_F_A)
-		l->a = e.a;
-	if (e.flags & STORE_F_NOTXT) {
+	if (m.entry.flags & STORE_F_A)
+		l->a = m.entry.a;
+	if (m.entry.flags & STORE_F_NOTXT) {
 		l->txt = NULL;
-	} else if (e.flags & STORE_F_TXT) {
+	} else if (m.entry.flags & STORE_F_TXT) {
 		/* points into the snapshot, which lives until the batch ends */
-		l->txt = e.txt;
-		l->txt_len = e.txt_len;
+		l->txt = m.entry.txt;
+		l->txt_len = m.entry.txt_len;
 	}
 	return OUT_LISTED;
 }
@@ -185,7 +166,7 @@ static int below(struct answer_ctx *ctx, unsigned zi, const struct ip_prefix *p)
 {
 	struct ip_prefix test;
 
-	prefix4_make(&test, TEST_LISTED4, 32);
+	prefix4_make(&test, LISTING_TEST_LISTED4, 32);
 	if (p->family == ADDR_FAMILY_V6) {
 		test.family = ADDR_FAMILY_V6;
 		test.len = 128;

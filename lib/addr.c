@@ -102,6 +102,57 @@ int prefix4_parse(const char *s, size_t len, struct ip_prefix *out)
 	return (a & ~prefix4_mask((unsigned)plen)) ? DNSBL_EHOSTBITS : 0;
 }
 
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* Parses an IPv6 address of exactly len bytes into addr (network order). */
+static int addr6_parse(const char *s, size_t len, uint8_t *addr)
+{
+	char buf[ADDR_TEXT_MAX];
+
+	if (len == 0 || len >= sizeof(buf))
+		return DNSBL_ESYNTAX;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == ':' || c == '.'))
+			return DNSBL_ESYNTAX; /* no zone ids, blanks or NULs */
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : DNSBL_ESYNTAX;
+}
+
+int prefix_parse(const char *s, size_t len, struct ip_prefix *out)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	int plen = 128;
+	uint8_t masked[16];
+
+	if (memchr(s, ':', alen) == NULL)
+		return prefix4_parse(s, len, out);
+	memset(out, 0, sizeof(*out));
+	if (addr6_parse(s, alen, out->addr) < 0)
+		return DNSBL_ESYNTAX;
+	if (slash && (plen = prefix_len_parse(slash + 1, len - alen - 1, 128)) < 0)
+		return DNSBL_ESYNTAX;
+	out->family = ADDR_FAMILY_V6;
+	out->len = (uint8_t)plen;
+	if (plen >= 96 && memcmp(out->addr, v4_mapped, sizeof(v4_mapped)) == 0) {
+		uint32_t a = (uint32_t)out->addr[12] << 24 | (uint32_t)out->addr[13] << 16 |
+			     (uint32_t)out->addr[14] << 8 | out->addr[15];
+		prefix4_make(out, a, (unsigned)plen - 96);
+		return (a & ~prefix4_mask((unsigned)plen - 96)) ? DNSBL_EHOSTBITS : 0;
+	}
+	memcpy(masked, out->addr, 16);
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = (unsigned)plen > 8 * i ? (unsigned)plen - 8 * i : 0;
+		if (bits < 8)
+			out->addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+	return memcmp(masked, out->addr, 16) != 0 ? DNSBL_EHOSTBITS : 0;
+}
+
 size_t addr4_format(uint32_t a, char *buf)
 {
 	return (size_t)snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,

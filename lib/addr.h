@@ -39,6 +39,12 @@ int addr4_octet_parse(const char *s, size_t len);
  * DNSBL_EHOSTBITS when the address has bits set past n (out is then masked). */
 int prefix4_parse(const char *s, size_t len, struct ip_prefix *out);
 
+/* Parses an IPv4 or IPv6 address (a /32 or /128) or CIDR prefix of exactly len
+ * bytes into *out. An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d, length 96 or more) is
+ * read as the IPv4 prefix it maps. Returns 0, DNSBL_ESYNTAX, or DNSBL_EHOSTBITS when
+ * bits are set past the length (out is then masked). */
+int prefix_parse(const char *s, size_t len, struct ip_prefix *out);
+
 /* Builds the IPv4 prefix addr/len (addr in host order; host bits are cleared). */
 void prefix4_make(struct ip_prefix *out, uint32_t addr, unsigned len);
 

@@ -541,20 +541,35 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 	return 0;
 }
 
-static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
-		       int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
-				 void *arg, MDB_cursor *cur),
-		       void *arg)
+static bool prefix_valid(const struct ip_prefix *p);
+
+/* Walks zone zid's entries in key order, from the first one after the key of prefix
+ * after (NULL: from the zone's first entry). */
+static int foreach_txn_after(MDB_txn *txn, MDB_dbi dbi, uint16_t zid, const struct ip_prefix *after,
+			     int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+				       void *arg, MDB_cursor *cur),
+			     void *arg)
 {
 	MDB_cursor *cur;
 	uint8_t start[2] = { (uint8_t)(zid >> 8), (uint8_t)zid };
+	uint8_t akey[KEY_MAX], masked[16];
 	MDB_val k = { 2, start }, v;
 	int rc, ret = 0;
 
+	if (after != NULL) {
+		if (!prefix_valid(after))
+			return DNSBL_EINVAL;
+		mask_addr(masked, after->addr, after->len, addr_bytes(after->family));
+		k.mv_size = key_build(akey, zid, after->family, after->len, masked);
+		k.mv_data = akey;
+	}
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return map_mdb_error(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && after != NULL && k.mv_size == 4 + addr_bytes(after->family) &&
+	    memcmp(k.mv_data, akey, k.mv_size) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
 		struct ip_prefix p;
 		struct store_entry e;
@@ -573,6 +588,14 @@ static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return map_mdb_error(rc, "scan");
 	return ret;
+}
+
+static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
+		       int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+				 void *arg, MDB_cursor *cur),
+		       void *arg)
+{
+	return foreach_txn_after(txn, dbi, zid, NULL, fn, arg);
 }
 
 struct foreach_adapter {
@@ -603,6 +626,60 @@ static int count_one(const struct ip_prefix *p, const struct store_entry *e, voi
 	(void)e;
 	(*(uint64_t *)arg)++;
 	return 0;
+}
+
+int store_foreach_after(struct store_reader *r, const struct store_zone *z,
+			const struct ip_prefix *after,
+			int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+				  void *arg),
+			void *arg)
+{
+	struct foreach_adapter a = { fn, arg };
+	return foreach_txn_after(r->txn, r->s->entries, z->id, after, foreach_adapt, &a);
+}
+
+/* Reads the entry with exactly the key of prefix p, whatever its state. */
+static int entry_get_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
+			 const struct ip_prefix *p, struct store_entry *out)
+{
+	uint8_t key[KEY_MAX], masked[16];
+	int rc;
+
+	if (!prefix_valid(p))
+		return DNSBL_EINVAL;
+	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+		return map_mdb_error(rc, "entry");
+	return entry_decode(&v, out) < 0 ? DNSBL_ESTORE : 0;
+}
+
+int store_entry_get(struct store_reader *r, const struct store_zone *z,
+		    const struct ip_prefix *p, struct store_entry *out)
+{
+	return entry_get_txn(r->txn, r->s->entries, z, p, out);
+}
+
+int store_entry_state(const struct store_entry *e, uint32_t now)
+{
+	if (e->flags & STORE_F_PENDING)
+		return STORE_STATE_PENDING;
+	if (entry_expired(e, now))
+		return STORE_STATE_EXPIRED;
+	return (e->flags & STORE_F_EXCLUDE) ? STORE_STATE_EXCLUDED : STORE_STATE_LISTED;
+}
+
+bool store_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > STORE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || c == '+' || c == '@'))
+			return false;
+	}
+	return true;
 }
 
 uint64_t store_zone_count(struct store_reader *r, const struct store_zone *z)
@@ -1142,6 +1219,8 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_pr
 				e.flags |= STORE_F_MANUAL;
 				e.expires = put_expiry(put, life, e.last_seen);
 				event = (old.flags & STORE_F_PENDING) ? STORE_EV_LIST : STORE_EV_UPDATE;
+				if (old.flags & STORE_F_PENDING)
+					result = STORE_CREATED; /* listed only now */
 			} else if (old.flags & STORE_F_PENDING) {
 				if (pending_hit(recent, &nrecent, put->seen, hits, life, threshold) ||
 				    (e.flags & STORE_F_EXCLUDE)) {
@@ -1255,6 +1334,21 @@ int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
 			  const struct ip_prefix *p, struct store_tomb *out)
 {
 	return tomb_read(w->txn, w->s->tombs, z, p, out);
+}
+
+int store_writer_entry_get(struct store_writer *w, const struct store_zone *z,
+			   const struct ip_prefix *p, struct store_entry *out)
+{
+	return entry_get_txn(w->txn, w->s->entries, z, p, out);
+}
+
+int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
+			const struct ip_prefix *addr, uint32_t now, struct store_entry *entry,
+			struct ip_prefix *matched)
+{
+	if (!prefix_valid(addr))
+		return DNSBL_EINVAL;
+	return lookup_upto(w->txn, w->s->entries, z, addr, addr->len, now, entry, matched);
 }
 
 int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p)
@@ -1477,6 +1571,13 @@ int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip
 		       uint32_t since,
 		       int (*fn)(const struct store_event_rec *ev, void *arg), void *arg)
 {
+	return store_history_scan_before(r, zone_id, p, since, UINT64_MAX, fn, arg);
+}
+
+int store_history_scan_before(struct store_reader *r, uint16_t zone_id,
+			      const struct ip_prefix *p, uint32_t since, uint64_t before,
+			      int (*fn)(const struct store_event_rec *ev, void *arg), void *arg)
+{
 	MDB_cursor *cur;
 	struct store_event_rec ev;
 	uint8_t ik[KEY_MAX + SEQ_BYTES], masked[16];
@@ -1489,19 +1590,17 @@ int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip
 			return DNSBL_EINVAL;
 		mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
 		kl = key_build(ik, zone_id, p->family, p->len, masked);
-		memset(ik + kl, 0xff, SEQ_BYTES);
 	}
+	/* the first key at or past "before"; the walk starts just below it */
+	for (int i = 0; i < SEQ_BYTES; i++)
+		ik[kl + (size_t)i] = (uint8_t)(before >> (8 * (SEQ_BYTES - 1 - i)));
 	if ((rc = mdb_cursor_open(r->txn, p ? r->s->histkey : r->s->history, &cur)) != 0)
 		return map_mdb_error(rc, "cursor");
-	if (p != NULL) {
-		k.mv_size = kl + SEQ_BYTES;
-		k.mv_data = ik;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
-					: rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : rc;
-	} else {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	}
+	k.mv_size = kl + SEQ_BYTES;
+	k.mv_data = ik;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
+				: rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : rc;
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
 		MDB_val hk, hv;
 		if (p != NULL) {

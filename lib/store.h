@@ -232,6 +232,38 @@ int store_foreach(struct store_reader *r, const struct store_zone *z,
 			    void *arg),
 		  void *arg);
 
+/* Like store_foreach, but starts after the key of prefix after (NULL: at the first
+ * entry), so that a caller can page through a zone. */
+int store_foreach_after(struct store_reader *r, const struct store_zone *z,
+			const struct ip_prefix *after,
+			int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+				  void *arg),
+			void *arg);
+
+/* Reads the entry with exactly the key of prefix p in zone z, whatever its state
+ * (pending and expired entries too). Pointers in *out are valid like store_lookup's.
+ * Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */
+int store_entry_get(struct store_reader *r, const struct store_zone *z,
+		    const struct ip_prefix *p, struct store_entry *out);
+
+/* An entry's state at a time (store_entry_state). */
+enum store_entry_state {
+	STORE_STATE_LISTED = 0,   /* answered as listed */
+	STORE_STATE_EXCLUDED = 1, /* an exclusion in force */
+	STORE_STATE_PENDING = 2,  /* below the zone's list threshold */
+	STORE_STATE_EXPIRED = 3,  /* past its expiry, waiting for the sweep */
+};
+
+/* Returns the enum store_entry_state of entry e at time now. */
+int store_entry_state(const struct store_entry *e, uint32_t now);
+
+/* Longest feed source or operator name. */
+#define STORE_NAME_MAX 64
+
+/* Whether s[0..len) is a valid feed source or operator name: 1 to STORE_NAME_MAX of
+ * A-Z a-z 0-9 . _ - + @ (no ":", so that no feed can pose as "operator:X"). */
+bool store_name_valid(const char *s, size_t len);
+
 /* Writes source id's name with a NUL into buf. Returns 0, DNSBL_ENOTFOUND or
  * DNSBL_ENOSPC. */
 int store_source_name(struct store_reader *r, uint16_t id, char *buf, size_t size);
@@ -293,6 +325,17 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_p
 int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
 			  const struct ip_prefix *p, struct store_tomb *out);
 
+/* store_entry_get inside the writer's transaction (pointers valid until commit or
+ * abort, or the next write). */
+int store_writer_entry_get(struct store_writer *w, const struct store_zone *z,
+			   const struct ip_prefix *p, struct store_entry *out);
+
+/* store_lookup inside the writer's transaction: the longest active match of addr
+ * (a full-length prefix). Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */
+int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
+			const struct ip_prefix *addr, uint32_t now, struct store_entry *entry,
+			struct ip_prefix *matched);
+
 /* Deletes the entry for exactly prefix p. Returns 0, DNSBL_ENOTFOUND or an error. */
 int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p);
 
@@ -321,6 +364,12 @@ uint64_t store_tomb_count(struct store_reader *r, const struct store_zone *z);
 int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip_prefix *p,
 		       uint32_t since,
 		       int (*fn)(const struct store_event_rec *ev, void *arg), void *arg);
+
+/* store_history_scan over the records with sequence numbers below before only
+ * (UINT64_MAX: all), so that a caller can page through the history. */
+int store_history_scan_before(struct store_reader *r, uint16_t zone_id,
+			      const struct ip_prefix *p, uint32_t since, uint64_t before,
+			      int (*fn)(const struct store_event_rec *ev, void *arg), void *arg);
 
 /* Returns the number of history records of zone z (0 on error). */
 uint64_t store_history_count(struct store_reader *r, const struct store_zone *z);

@@ -475,15 +475,7 @@ static int column_find(const char *name, size_t len)
 
 bool feed_source_valid(const char *s, size_t len)
 {
-	if (len == 0 || len > FEED_SOURCE_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == '+' || c == '@'))
-			return false;
-	}
-	return true;
+	return store_name_valid(s, len);
 }
 
 /* Sets one known field of out from its text (exactly len bytes; empty = absent). */

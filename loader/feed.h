@@ -11,7 +11,7 @@
 
 #include "store.h"
 
-#define FEED_SOURCE_MAX 64
+#define FEED_SOURCE_MAX STORE_NAME_MAX
 
 /* Which optional facts a feed_record carries (csv and jsonl lines). */
 #define FEED_HAVE_TIME 0x01    /* time: the hit's timestamp */
