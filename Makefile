@@ -122,11 +122,13 @@ run: deps
 	$(MAKE) all
 	./scripts/run-demo.sh
 
-# Import benchmark (tests/bench/README.md): make bench BENCH_ARGS="--lines 1000000"
+# Benchmarks (tests/bench/README.md): import under load, then API-to-DNS latency.
+#   make bench BENCH_ARGS="--lines 1000000" API_BENCH_ARGS="--ops 1000"
 bench:
 	@EXTRA_PKGS="dnsperf rbldnsd" ./scripts/deps.sh
 	$(MAKE) all
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/import_bench.py $(BENCH_ARGS)
+	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/api_bench.py $(API_BENCH_ARGS)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ldns/sha2.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,15 +200,15 @@ static int load_file(FILE *f, const char *path, struct token_set *out, char *err
 		}
 		if (p == 0)
 			continue;
-		for (size_t i = 0; i < out->n; i++) {
-			if (strcmp(out->v[i].name, t.name) == 0) {
-				errf(err, errsize, "%s:%u: token %s defined twice\n", path, lineno,
-				     t.name);
-				rc = DNSBL_EINVAL;
-			}
-		}
-		if (rc == 0 && set_push(out, &t) < 0)
+		bool twice = false;
+		for (size_t i = 0; i < out->n; i++)
+			twice = twice || strcmp(out->v[i].name, t.name) == 0;
+		if (twice) {
+			errf(err, errsize, "%s:%u: token %s defined twice\n", path, lineno, t.name);
+			rc = DNSBL_EINVAL;
+		} else if (set_push(out, &t) < 0) {
 			return DNSBL_ENOMEM;
+		}
 	}
 	if (ferror(f)) {
 		errf(err, errsize, "%s: read error: %s\n", path, strerror(errno));
