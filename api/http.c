@@ -158,6 +158,17 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Copies a request path for the log with control bytes as "?" (a decoded %0A must
+ * not start a forged log line), cut at size - 1 bytes. */
+static const char *loggable(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (; s[n] != '\0' && n + 1 < size; n++)
+		buf[n] = ((unsigned char)s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
+	buf[n] = '\0';
+	return buf;
+}
+
 static enum MHD_Result too_large(struct MHD_Connection *conn)
 {
 	struct api_response r = { .status = 413, .content_type = "application/json" };
@@ -178,6 +189,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_server *srv = cls;
 	struct request_state *st = *con_cls;
+	char logpath[256], logmethod[16];
 	(void)version;
 
 	if (st == NULL) {
@@ -189,7 +201,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && (strlen(cl) > 9 || strtoul(cl, NULL, 10) > API_BODY_MAX)) {
 			st->too_big = true;
-			log_info("%s %s 413", method, url);
+			log_info("%s %s 413", loggable(method, logmethod, sizeof(logmethod)),
+			 loggable(url, logpath, sizeof(logpath)));
 			return too_large(conn);
 		}
 		return MHD_YES;
@@ -216,7 +229,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (st->too_big) {
-		log_info("%s %s 413", method, url);
+		log_info("%s %s 413", loggable(method, logmethod, sizeof(logmethod)),
+			 loggable(url, logpath, sizeof(logpath)));
 		return too_large(conn);
 	}
 	struct api_request req = {
@@ -230,8 +244,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_response resp;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &req);
 	api_handle(srv->api, &req, &resp);
-	log_info("%s %s %u %s %.2fms", method, url, resp.status, resp.actor[0] ? resp.actor : "-",
-		 ms_since(&st->start));
+	log_info("%s %s %u %s %.2fms", loggable(method, logmethod, sizeof(logmethod)),
+		 loggable(url, logpath, sizeof(logpath)), resp.status,
+		 resp.actor[0] ? resp.actor : "-", ms_since(&st->start));
 	enum MHD_Result ret = send_response(conn, &resp);
 	api_response_free(&resp);
 	return ret;
