@@ -22,7 +22,6 @@
 #define TTL_MAX (10u * 366 * 86400)
 #define KEY_TEXT_MAX (ADDR_TEXT_MAX + 8)
 #define OPERATOR_PREFIX "operator:"
-#define ACTOR_TEXT_MAX (STORE_NAME_MAX + 32)
 
 /* --- responses --- */
 
@@ -127,24 +126,6 @@ static json_t *key_json(const struct ip_prefix *p)
 	char buf[KEY_TEXT_MAX];
 	prefix_format(p, 1, buf, sizeof(buf));
 	return json_string(buf);
-}
-
-/* Writes the actor of a history record or tombstone ("operator:x", "source:x",
- * "expire") into buf. */
-static void actor_text(struct store_reader *r, uint8_t kind, uint16_t id, char *buf, size_t size)
-{
-	char name[STORE_NAME_MAX + 16];
-
-	if (kind == STORE_ACTOR_EXPIRE) {
-		snprintf(buf, size, "expire");
-		return;
-	}
-	if (store_source_name(r, id, name, sizeof(name)) < 0)
-		snprintf(name, sizeof(name), "#%u", id);
-	if (kind == STORE_ACTOR_OPERATOR || strncmp(name, OPERATOR_PREFIX, 9) == 0)
-		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "source:%s", name);
 }
 
 static bool has_control(const char *s, size_t len, bool tab_ok)
@@ -382,23 +363,10 @@ static json_t *entry_json(struct store_reader *rd, const struct zone_config *zc,
 
 static json_t *tomb_json(struct store_reader *rd, const struct store_tomb *t)
 {
-	char actor[ACTOR_TEXT_MAX];
-	actor_text(rd, STORE_ACTOR_OPERATOR, t->actor_id, actor, sizeof(actor));
+	char actor[STORE_ACTOR_TEXT_MAX];
+	store_actor_format(rd, STORE_ACTOR_OPERATOR, t->actor_id, actor, sizeof(actor));
 	return json_pack("{s:o s:s s:o}", "time", time_json(t->time), "actor", actor, "reason",
 			 t->reason_len ? text_json(t->reason, t->reason_len) : json_null());
-}
-
-static const char *event_name(uint8_t ev)
-{
-	switch (ev) {
-	case STORE_EV_LIST: return "list";
-	case STORE_EV_RELIST: return "relist";
-	case STORE_EV_DELIST: return "delist";
-	case STORE_EV_EXPIRE: return "expire";
-	case STORE_EV_REMOVE: return "remove";
-	case STORE_EV_UPDATE: return "update";
-	default: return "unknown";
-	}
 }
 
 /* Zone ids of the configured zones (0: never written), for naming history records. */
@@ -440,7 +408,7 @@ struct history_walk {
 static int history_one(const struct store_event_rec *ev, void *arg)
 {
 	struct history_walk *h = arg;
-	char actor[ACTOR_TEXT_MAX], seq[24];
+	char actor[STORE_ACTOR_TEXT_MAX], seq[24];
 
 	if (h->left == 0) {
 		h->more = true;
@@ -448,12 +416,12 @@ static int history_one(const struct store_event_rec *ev, void *arg)
 	}
 	h->left--;
 	h->last_seq = ev->seq;
-	actor_text(h->rd, ev->actor, ev->actor_id, actor, sizeof(actor));
+	store_actor_format(h->rd, ev->actor, ev->actor_id, actor, sizeof(actor));
 	snprintf(seq, sizeof(seq), "%" PRIu64, ev->seq);
 	json_t *rec = json_pack("{s:I s:o s:o s:s s:o s:s s:o s:o}", "seq", (json_int_t)ev->seq,
 				"time", time_json(ev->time), "zone",
 				zone_name_json(h->zones, ev->zone_id), "event",
-				event_name(ev->event), "key", key_json(&ev->prefix), "actor", actor,
+				store_event_name(ev->event), "key", key_json(&ev->prefix), "actor", actor,
 				"code", ev->a ? code_json(ev->a) : json_null(), "reason",
 				ev->reason_len ? text_json(ev->reason, ev->reason_len)
 					       : json_null());

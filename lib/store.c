@@ -638,9 +638,10 @@ int store_foreach_after(struct store_reader *r, const struct store_zone *z,
 	return foreach_txn_after(r->txn, r->s->entries, z->id, after, foreach_adapt, &a);
 }
 
-/* Reads the entry with exactly the key of prefix p, whatever its state. */
-static int entry_get_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-			 const struct ip_prefix *p, struct store_entry *out)
+/* Reads the value stored in dbi (entries or tombs) under the key of prefix p in zone
+ * z; what names the database in errors. */
+static int get_by_prefix(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
+			 const struct ip_prefix *p, const char *what, MDB_val *v)
 {
 	uint8_t key[KEY_MAX], masked[16];
 	int rc;
@@ -648,9 +649,20 @@ static int entry_get_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 	if (!prefix_valid(p))
 		return DNSBL_EINVAL;
 	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
-	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
-		return map_mdb_error(rc, "entry");
+	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key };
+	if ((rc = mdb_get(txn, dbi, &k, v)) != 0)
+		return map_mdb_error(rc, what);
+	return 0;
+}
+
+/* Reads the entry with exactly the key of prefix p, whatever its state. */
+static int entry_get_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
+			 const struct ip_prefix *p, struct store_entry *out)
+{
+	MDB_val v;
+	int rc = get_by_prefix(txn, dbi, z, p, "entry", &v);
+	if (rc < 0)
+		return rc;
 	return entry_decode(&v, out) < 0 ? DNSBL_ESTORE : 0;
 }
 
@@ -667,6 +679,37 @@ int store_entry_state(const struct store_entry *e, uint32_t now)
 	if (entry_expired(e, now))
 		return STORE_STATE_EXPIRED;
 	return (e->flags & STORE_F_EXCLUDE) ? STORE_STATE_EXCLUDED : STORE_STATE_LISTED;
+}
+
+const char *store_event_name(int event)
+{
+	switch (event) {
+	case STORE_EV_LIST: return "list";
+	case STORE_EV_RELIST: return "relist";
+	case STORE_EV_DELIST: return "delist";
+	case STORE_EV_EXPIRE: return "expire";
+	case STORE_EV_REMOVE: return "remove";
+	case STORE_EV_UPDATE: return "update";
+	default: return "unknown";
+	}
+}
+
+size_t store_actor_format(struct store_reader *r, int kind, uint16_t id, char *buf, size_t size)
+{
+	char name[STORE_NAME_MAX + 16];
+	int n;
+
+	if (kind == STORE_ACTOR_EXPIRE) {
+		n = snprintf(buf, size, "expire");
+	} else {
+		if (store_source_name(r, id, name, sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "#%u", id);
+		if (kind == STORE_ACTOR_OPERATOR || strncmp(name, "operator:", 9) == 0)
+			n = snprintf(buf, size, "%s", name);
+		else
+			n = snprintf(buf, size, "source:%s", name);
+	}
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
 bool store_name_valid(const char *s, size_t len)
@@ -1318,15 +1361,10 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_p
 static int tomb_read(MDB_txn *txn, MDB_dbi tombs, const struct store_zone *z,
 		     const struct ip_prefix *p, struct store_tomb *out)
 {
-	uint8_t key[KEY_MAX], masked[16];
-	int rc;
-
-	if (!prefix_valid(p))
-		return DNSBL_EINVAL;
-	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
-	if ((rc = mdb_get(txn, tombs, &k, &v)) != 0)
-		return map_mdb_error(rc, "tombstone");
+	MDB_val v;
+	int rc = get_by_prefix(txn, tombs, z, p, "tombstone", &v);
+	if (rc < 0)
+		return rc;
 	return tomb_decode(&v, out);
 }
 

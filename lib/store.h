@@ -257,6 +257,17 @@ enum store_entry_state {
 /* Returns the enum store_entry_state of entry e at time now. */
 int store_entry_state(const struct store_entry *e, uint32_t now);
 
+/* Returns the static name of a history event ("list", "delist", ...). */
+const char *store_event_name(int event);
+
+/* Room for any store_actor_format text, with its NUL. */
+#define STORE_ACTOR_TEXT_MAX 96
+
+/* Writes who made a change as text with a NUL into buf: "operator:NAME",
+ * "source:NAME" (a feed) or "expire", from an enum store_actor kind and a source id
+ * (read in r's snapshot; an unknown id is written "#ID"). Returns the length. */
+size_t store_actor_format(struct store_reader *r, int kind, uint16_t id, char *buf, size_t size);
+
 /* Longest feed source or operator name. */
 #define STORE_NAME_MAX 64
 

@@ -402,19 +402,6 @@ int cmd_delist(const struct config *cfg, const char *zone, const char *key, cons
 
 /* --- history --- */
 
-static const char *event_name(uint8_t ev)
-{
-	switch (ev) {
-	case STORE_EV_LIST: return "list";
-	case STORE_EV_RELIST: return "relist";
-	case STORE_EV_DELIST: return "delist";
-	case STORE_EV_EXPIRE: return "expire";
-	case STORE_EV_REMOVE: return "remove";
-	case STORE_EV_UPDATE: return "update";
-	default: return "unknown";
-	}
-}
-
 struct history_ctx {
 	struct store_reader *r;
 	unsigned left;
@@ -423,24 +410,15 @@ struct history_ctx {
 static int history_one(const struct store_event_rec *ev, void *arg)
 {
 	struct history_ctx *x = arg;
-	char when[TIME_TEXT_MAX], pfx[ADDR_TEXT_MAX + 8], name[80], actor[96];
+	char when[TIME_TEXT_MAX], pfx[ADDR_TEXT_MAX + 8], actor[STORE_ACTOR_TEXT_MAX];
 
 	if (x->left == 0)
 		return 1;
 	x->left--;
 	time_format(ev->time, when);
 	prefix_format(&ev->prefix, 0, pfx, sizeof(pfx));
-	if (ev->actor == STORE_ACTOR_EXPIRE) {
-		snprintf(actor, sizeof(actor), "expire");
-	} else {
-		if (store_source_name(x->r, ev->actor_id, name, sizeof(name)) < 0)
-			snprintf(name, sizeof(name), "#%u", ev->actor_id);
-		if (ev->actor == STORE_ACTOR_OPERATOR || strncmp(name, "operator:", 9) == 0)
-			snprintf(actor, sizeof(actor), "%s", name);
-		else
-			snprintf(actor, sizeof(actor), "source:%s", name);
-	}
-	printf("%s %s %s %s", when, event_name(ev->event), pfx, actor);
+	store_actor_format(x->r, ev->actor, ev->actor_id, actor, sizeof(actor));
+	printf("%s %s %s %s", when, store_event_name(ev->event), pfx, actor);
 	if (ev->reason_len > 0) {
 		putchar(' ');
 		put_clean(stdout, ev->reason, ev->reason_len);
