@@ -53,6 +53,19 @@ static void reply_json(struct api_response *r, unsigned status, json_t *j)
 	set_body(r, status, text, "application/json");
 }
 
+/* An error message as a JSON string. Messages quote what the client sent, which may
+ * be any bytes after percent-decoding: what is not printable ASCII becomes "?", so
+ * that the text is always valid UTF-8 (jansson refuses anything else). */
+static json_t *message_json(const char *msg)
+{
+	char clean[1024];
+	size_t n = 0;
+	for (; msg[n] != '\0' && n + 1 < sizeof(clean); n++)
+		clean[n] = (msg[n] >= 0x20 && msg[n] < 0x7f) ? msg[n] : '?';
+	clean[n] = '\0';
+	return json_string(clean);
+}
+
 __attribute__((format(printf, 3, 4)))
 static void reply_error(struct api_response *r, unsigned status, const char *fmt, ...)
 {
@@ -62,13 +75,13 @@ static void reply_error(struct api_response *r, unsigned status, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	reply_json(r, status, json_pack("{s:s}", "error", msg));
+	reply_json(r, status, json_pack("{s:o}", "error", message_json(msg)));
 }
 
 /* Adds "error" to the object j and sends it. */
 static void reply_error_with(struct api_response *r, unsigned status, json_t *j, const char *msg)
 {
-	json_object_set_new(j, "error", json_string(msg));
+	json_object_set_new(j, "error", message_json(msg));
 	reply_json(r, status, j);
 }
 
