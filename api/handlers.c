@@ -580,6 +580,18 @@ static json_t *lookup_zone(struct store_reader *rd, const struct config *cfg,
 	return res;
 }
 
+/* Letters, digits, "-", "_" and dots only: what a domain list could hold. */
+static bool hostname_like(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
 static bool any_name_zone(const struct config *cfg)
 {
 	for (unsigned i = 0; i < cfg->zone_count; i++)
@@ -599,8 +611,7 @@ static void get_lookup(struct api *a, const char *query, struct api_response *r)
 		return;
 	}
 	if (rc < 0) {
-		if (strchr(query, '/') == NULL && dname_from_text(query, &d) == 0 &&
-		    any_name_zone(a->cfg))
+		if (hostname_like(query) && dname_from_text(query, &d) == 0 && any_name_zone(a->cfg))
 			reply_error(r, 501, "domain lookups are not implemented yet");
 		else
 			reply_error(r, 400, "%.80s: not an IP address", query);
