@@ -42,7 +42,6 @@ import os
 import pathlib
 import random
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -53,15 +52,13 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
+import apitest  # noqa: E402  (a running dnsbl-api)
 
-API = t.BIN / "dnsbl-api"
 ZONE = "bl.bench"
 LISTED_A = "127.0.0.2"
 BUDGET_MS = 10.0           # design.md, Performance budget: API delist to NXDOMAIN
 VISIBLE_CAP = 1.0          # seconds of DNS polling after the response before giving up
 HTTP_TIMEOUT = 5.0         # per HTTP request
-API_START_TIMEOUT = 10.0   # dnsbl-api start-up until /healthz answers 200
-API_STOP_TIMEOUT = 5.0     # SIGTERM until exit
 SANITY = 20                # addresses checked each way before the ops
 NOERROR, NXDOMAIN = 0, 3
 
@@ -205,82 +202,21 @@ class Poller:
 # --------------------------------------------------------------------------------------
 # dnsbl-api
 
-class Api:
+class Api(apitest.DnsblApi):
+    """tests/e2e's dnsbl-api runner (start-up, tokens, SIGTERM) with one keep-alive
+    connection for timed requests."""
+
     def __init__(self, srv, port):
-        self.srv = srv
-        self.port = port
-        self.proc = None
-        self.returncode = None
-        self.stderr_path = srv.dir / "dnsbl-api.stderr"
+        super().__init__(srv, port)
         self.conn = None
         self.connects = 0
 
-    def cli(self, *args, timeout=30):
-        r = subprocess.run([str(API), "-c", str(self.srv.config), *map(str, args)],
-                           capture_output=True, text=True, cwd=self.srv.cwd,
-                           timeout=timeout)
-        if r.returncode != 0:
-            raise Failed(f"dnsbl-api {' '.join(map(str, args))}: exit {r.returncode}\n"
-                         f"{r.stderr}{r.stdout}")
-        return r
-
-    def start(self):
-        self._errf = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([str(API), "-c", str(self.srv.config), "-f"],
-                                     stdin=subprocess.DEVNULL, stdout=self._errf,
-                                     stderr=self._errf, cwd=self.srv.cwd)
-        deadline = time.monotonic() + API_START_TIMEOUT
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise Failed(f"dnsbl-api exited with {self.proc.returncode} at start-up\n"
-                             f"{self.stderr_text()}")
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1.0)
-            try:
-                c.request("GET", "/healthz")
-                r = c.getresponse()
-                body = r.read()
-                if r.status == 200:
-                    return
-                last = f"{r.status} {body!r}"
-            except OSError as e:
-                last = repr(e)
-            finally:
-                c.close()
-            time.sleep(0.05)
-        raise Failed(f"dnsbl-api did not answer GET /healthz with 200 within "
-                     f"{API_START_TIMEOUT}s (last: {last})\n{self.stderr_text()}")
-
-    def stderr_text(self):
-        try:
-            return self.stderr_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
     def stop(self):
-        """SIGTERM, wait; the exit code (None if it had to be killed)."""
+        """Closes the connection; SIGTERM; a problem text, or None for exit 0."""
         if self.conn is not None:
             self.conn.close()
             self.conn = None
-        if self.proc is None:
-            return self.returncode
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(API_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.proc = None
-                self._errf.close()
-                return None
-        self.returncode = self.proc.returncode
-        self.proc = None
-        self._errf.close()
-        return self.returncode
+        return super().stop()
 
     def request(self, method, path, body=None, headers=None):
         """One request over the keep-alive connection. Returns (status, reason,
@@ -426,10 +362,7 @@ def main():
 
         # ---- 2. token, servers, sanity
         api = Api(srv, api_port)
-        out = api.cli("token", "add", "bench", "write").stdout.split()
-        if not out:
-            raise Failed("dnsbl-api token add bench write printed nothing")
-        secret = out[-1]
+        secret = api.token_add("bench", "write")
         auth = {"Authorization": f"Bearer {secret}"}
         srv.start()
         api.start()
@@ -538,13 +471,9 @@ def main():
         problems.append(f"time limit: {e}")
     finally:
         if api is not None:
-            was_running = api.running()
-            code = api.stop()
-            if was_running and code != 0:
-                problems.append(f"dnsbl-api exit code after SIGTERM: {code}\n"
-                                f"{api.stderr_text()}")
-            elif not was_running and api.returncode not in (None, 0):
-                problems.append(f"dnsbl-api died: exit {api.returncode}\n{api.stderr_text()}")
+            problem = api.stop()
+            if problem:
+                problems.append(problem)
         if srv is not None:
             was_running = srv.running()
             code = srv.stop()
