@@ -324,7 +324,7 @@ def main():
         ap.error(f"--ops must be at least 2 and --entries at least max(ops/2, {SANITY})")
     seed = a.seed if a.seed is not None else random.randrange(1, 2**63)
 
-    for p in (t.DNSBLD, t.LOADER, API):
+    for p in (t.DNSBLD, t.LOADER, apitest.API):
         if not os.access(p, os.X_OK):
             log(f"missing {p} (make all)")
             return 2
