@@ -309,10 +309,9 @@ static bool limit_param(const struct api_request *req, unsigned *out, struct api
 
 /* Parses a key for zone zc. Sends the error response and returns false when it is
  * not one. */
-static bool key_parse(const struct api *a, const struct zone_config *zc, const char *key,
-		      struct ip_prefix *p, struct api_response *r)
+static bool key_parse(const struct zone_config *zc, const char *key, struct ip_prefix *p,
+		      struct api_response *r)
 {
-	(void)a;
 	size_t len = strlen(key);
 	if (zc->type == ZONE_TYPE_NAME) {
 		reply_error(r, 501, "zone %s: domain zones are not implemented yet", zc->name);
@@ -1140,7 +1139,7 @@ static void get_history(struct api *a, const struct api_request *req, struct api
 			reply_error(r, 400, "key: needs zone");
 			return;
 		}
-		if (!key_parse(a, zc, key, &p, r))
+		if (!key_parse(zc, key, &p, r))
 			return;
 	}
 	if (since_text != NULL && time_parse(since_text, strlen(since_text), &since) < 0) {
@@ -1318,7 +1317,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
 	case R_HISTORY: get_history(a, req, resp); break;
 	case R_TOKENS: get_tokens(a, resp); break;
 	case R_ENTRY:
-		if (!key_parse(a, zc, arg, &p, resp))
+		if (!key_parse(zc, arg, &p, resp))
 			return;
 		if (get)
 			get_entry(a, zc, &p, resp);
