@@ -134,7 +134,7 @@ static json_t *text_json(const char *s, size_t len)
 	return j;
 }
 
-static json_t *key_json(const struct ip_prefix *p)
+static json_t *key_json(const struct entry_key *p)
 {
 	char buf[KEY_TEXT_MAX];
 	prefix_format(p, 1, buf, sizeof(buf));
@@ -309,7 +309,7 @@ static bool limit_param(const struct api_request *req, unsigned *out, struct api
 
 /* Parses a key for zone zc. Sends the error response and returns false when it is
  * not one. */
-static bool key_parse(const struct zone_config *zc, const char *key, struct ip_prefix *p,
+static bool key_parse(const struct zone_config *zc, const char *key, struct entry_key *p,
 		      struct api_response *r)
 {
 	size_t len = strlen(key);
@@ -346,7 +346,7 @@ static const char *state_name(int st)
 
 /* The entry object of api/README.md. */
 static json_t *entry_json(struct store_reader *rd, const struct zone_config *zc,
-			  const struct ip_prefix *p, const struct store_entry *e, uint32_t now)
+			  const struct entry_key *p, const struct store_entry *e, uint32_t now)
 {
 	char source[STORE_NAME_MAX + 16];
 	bool excl = e->flags & STORE_F_EXCLUDE;
@@ -513,7 +513,7 @@ static void get_zones(struct api *a, struct api_response *r)
 
 /* Up to LOOKUP_HISTORY history records of exactly key p in zone z. */
 static json_t *key_history(struct store_reader *rd, const struct zone_ids *ids,
-			   const struct store_zone *z, const struct ip_prefix *p)
+			   const struct store_zone *z, const struct entry_key *p)
 {
 	struct history_walk h = { rd, ids, json_array(), LOOKUP_HISTORY, false, 0 };
 	if (z != NULL)
@@ -523,7 +523,7 @@ static json_t *key_history(struct store_reader *rd, const struct zone_ids *ids,
 
 static json_t *lookup_zone(struct store_reader *rd, const struct config *cfg,
 			   const struct zone_ids *ids, const struct zone_config *zc,
-			   const struct ip_prefix *addr, uint32_t now, int *err)
+			   const struct entry_key *addr, uint32_t now, int *err)
 {
 	struct store_zone rec, allow_rec;
 	const struct store_zone *zrec = NULL, *arec = NULL;
@@ -601,7 +601,7 @@ static bool any_name_zone(const struct config *cfg)
 
 static void get_lookup(struct api *a, const char *query, struct api_response *r)
 {
-	struct ip_prefix addr;
+	struct entry_key addr;
 	struct dname d;
 	int rc = prefix_parse(query, strlen(query), &addr);
 
@@ -643,7 +643,7 @@ static void get_lookup(struct api *a, const char *query, struct api_response *r)
 	reply_json(r, 200, json_pack("{s:s s:o}", "query", text, "results", results));
 }
 
-static void get_entry(struct api *a, const struct zone_config *zc, const struct ip_prefix *p,
+static void get_entry(struct api *a, const struct zone_config *zc, const struct entry_key *p,
 		      struct api_response *r)
 {
 	struct store_reader *rd = reader_open(a, r);
@@ -867,7 +867,7 @@ static bool put_body_parse(const struct api_request *req, struct put_body *b, ui
 	return true;
 }
 
-static void location_of(const struct zone_config *zc, const struct ip_prefix *p, char *buf,
+static void location_of(const struct zone_config *zc, const struct entry_key *p, char *buf,
 			size_t size)
 {
 	char key[KEY_TEXT_MAX], enc[3 * KEY_TEXT_MAX];
@@ -908,7 +908,7 @@ static int writer_open(struct api *a, const struct zone_config *zc, const char *
 }
 
 static void put_entry(struct api *a, const struct api_request *req, const struct zone_config *zc,
-		      const struct ip_prefix *p, const char *actor, struct api_response *r)
+		      const struct entry_key *p, const char *actor, struct api_response *r)
 {
 	uint32_t now = (uint32_t)time(NULL);
 	struct store_lifecycle life = { zc->expire_after, zc->list_threshold, zc->list_window,
@@ -984,7 +984,7 @@ static void put_entry(struct api *a, const struct api_request *req, const struct
 }
 
 static void delete_entry(struct api *a, const struct api_request *req,
-			 const struct zone_config *zc, const struct ip_prefix *p, const char *actor,
+			 const struct zone_config *zc, const struct entry_key *p, const char *actor,
 			 struct api_response *r)
 {
 	uint32_t now = (uint32_t)time(NULL);
@@ -994,7 +994,7 @@ static void delete_entry(struct api *a, const struct api_request *req,
 	struct store_writer *w;
 	struct store_zone *z;
 	struct store_entry e;
-	struct ip_prefix covering;
+	struct entry_key covering;
 	uint16_t actor_id;
 	char key[KEY_TEXT_MAX], msg[600];
 	int rc;
@@ -1062,11 +1062,11 @@ struct page_walk {
 	json_t *list;
 	unsigned left;
 	bool more;
-	struct ip_prefix last;
+	struct entry_key last;
 	uint32_t now;
 };
 
-static int page_one(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+static int page_one(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	struct page_walk *w = arg;
 	if (w->left == 0) {
@@ -1085,7 +1085,7 @@ static void list_entries(struct api *a, const struct api_request *req,
 			 const struct zone_config *zc, struct api_response *r)
 {
 	static const char *const allowed[] = { "cursor", "limit", NULL };
-	struct ip_prefix after;
+	struct entry_key after;
 	const char *cursor;
 	unsigned limit;
 
@@ -1123,7 +1123,7 @@ static void get_history(struct api *a, const struct api_request *req, struct api
 	const char *zone = param(req, "zone"), *key = param(req, "key"),
 		   *since_text = param(req, "since"), *cursor = param(req, "cursor");
 	const struct zone_config *zc = NULL;
-	struct ip_prefix p;
+	struct entry_key p;
 	uint32_t since = 0;
 	uint64_t before = UINT64_MAX;
 	unsigned limit;
@@ -1308,7 +1308,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
 		return;
 	if (rt != R_ENTRIES && rt != R_HISTORY && !params_check(req, none, resp))
 		return;
-	struct ip_prefix p;
+	struct entry_key p;
 	switch (rt) {
 	case R_OPENAPI: get_openapi(a, resp); break;
 	case R_ZONES: get_zones(a, resp); break;

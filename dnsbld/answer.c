@@ -75,7 +75,7 @@ struct listing {
 	uint32_t a;
 	const char *txt;       /* template; NULL = none */
 	size_t txt_len;
-	struct ip_prefix addr; /* the address as answered, for "$" */
+	struct entry_key addr; /* the address as answered, for "$" */
 };
 
 struct response {
@@ -126,7 +126,7 @@ static void put_listing(struct answer_ctx *ctx, struct response *r, const struct
 /* Listed in zone zi at the full address a, with the value to answer? The decision
  * (test points, exclusions, expiry, the zone's exemption list) is lib/listing's, the
  * same that dnsbl-api reports. */
-static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struct ip_prefix *a,
+static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struct entry_key *a,
 				struct listing *l)
 {
 	const struct zone *z = &ctx->zones->zones[zi];
@@ -162,9 +162,9 @@ static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struc
 
 /* 1 when something in zone zi lies below the partial name for prefix p (an empty
  * non-terminal, RFC 8020), 0 when nothing does, negative on a store error. */
-static int below(struct answer_ctx *ctx, unsigned zi, const struct ip_prefix *p)
+static int below(struct answer_ctx *ctx, unsigned zi, const struct entry_key *p)
 {
-	struct ip_prefix test;
+	struct entry_key test;
 
 	prefix4_make(&test, LISTING_TEST_LISTED4, 32);
 	if (p->family == ADDR_FAMILY_V6) {
@@ -228,7 +228,7 @@ static bool labels_v6(const uint8_t *qname, const struct dns_query *q, unsigned 
 static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const uint8_t *qname,
 				   const struct dns_query *q, unsigned k, struct listing *l)
 {
-	struct ip_prefix p4, p6;
+	struct entry_key p4, p6;
 	uint32_t a4 = 0;
 	bool v4 = k <= 4 && labels_v4(qname, q, k, &a4);
 	bool v6 = k <= 32 && labels_v6(qname, q, k, p6.addr);
@@ -252,7 +252,7 @@ static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const ui
 		if (k == 32) {
 			if (memcmp(p6.addr, v4_mapped_prefix, 12) == 0) {
 				/* ::ffff:a.b.c.d answers like a.b.c.d */
-				struct ip_prefix m;
+				struct entry_key m;
 				prefix4_make(&m, wire_get_u32(p6.addr + 12), 32);
 				return addr_lookup(ctx, zi, &m, l);
 			}

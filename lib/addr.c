@@ -69,7 +69,7 @@ uint32_t prefix4_mask(unsigned len)
 	return len == 0 ? 0 : len >= 32 ? 0xffffffffu : ~(0xffffffffu >> len);
 }
 
-void prefix4_make(struct ip_prefix *out, uint32_t addr, unsigned len)
+void prefix4_make(struct entry_key *out, uint32_t addr, unsigned len)
 {
 	memset(out, 0, sizeof(*out));
 	out->family = ADDR_FAMILY_V4;
@@ -81,13 +81,13 @@ void prefix4_make(struct ip_prefix *out, uint32_t addr, unsigned len)
 	out->addr[3] = (uint8_t)addr;
 }
 
-uint32_t prefix4_addr(const struct ip_prefix *p)
+uint32_t prefix4_addr(const struct entry_key *p)
 {
 	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
 	       (uint32_t)p->addr[2] << 8 | p->addr[3];
 }
 
-int prefix4_parse(const char *s, size_t len, struct ip_prefix *out)
+int prefix4_parse(const char *s, size_t len, struct entry_key *out)
 {
 	const char *slash = memchr(s, '/', len);
 	size_t alen = slash ? (size_t)(slash - s) : len;
@@ -122,7 +122,7 @@ static int addr6_parse(const char *s, size_t len, uint8_t *addr)
 	return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : DNSBL_ESYNTAX;
 }
 
-int prefix_parse(const char *s, size_t len, struct ip_prefix *out)
+int prefix_parse(const char *s, size_t len, struct entry_key *out)
 {
 	const char *slash = memchr(s, '/', len);
 	size_t alen = slash ? (size_t)(slash - s) : len;
@@ -159,7 +159,7 @@ size_t addr4_format(uint32_t a, char *buf)
 				(a >> 8) & 255, a & 255);
 }
 
-size_t addr_format(const struct ip_prefix *p, char *buf, size_t size)
+size_t addr_format(const struct entry_key *p, char *buf, size_t size)
 {
 	char tmp[ADDR_TEXT_MAX];
 
@@ -170,7 +170,7 @@ size_t addr_format(const struct ip_prefix *p, char *buf, size_t size)
 	return (size_t)snprintf(buf, size, "%s", tmp) < size ? strlen(buf) : size - 1;
 }
 
-size_t prefix_format(const struct ip_prefix *p, int bare_host, char *buf, size_t size)
+size_t prefix_format(const struct entry_key *p, int bare_host, char *buf, size_t size)
 {
 	char a[ADDR_TEXT_MAX];
 	unsigned full = p->family == ADDR_FAMILY_V4 ? 32 : 128;
@@ -187,7 +187,7 @@ size_t prefix_format(const struct ip_prefix *p, int bare_host, char *buf, size_t
 }
 
 int range4_to_prefixes(uint32_t lo, uint32_t hi,
-		       int (*fn)(const struct ip_prefix *p, void *arg), void *arg)
+		       int (*fn)(const struct entry_key *p, void *arg), void *arg)
 {
 	uint64_t cur = lo, end = (uint64_t)hi + 1;
 
@@ -202,7 +202,7 @@ int range4_to_prefixes(uint32_t lo, uint32_t hi,
 				break;
 			len--;
 		}
-		struct ip_prefix p;
+		struct entry_key p;
 		prefix4_make(&p, (uint32_t)cur, len);
 		int rc = fn(&p, arg);
 		if (rc != 0)
@@ -212,7 +212,7 @@ int range4_to_prefixes(uint32_t lo, uint32_t hi,
 	return 0;
 }
 
-int prefix_contains(const struct ip_prefix *a, const struct ip_prefix *b)
+int prefix_contains(const struct entry_key *a, const struct entry_key *b)
 {
 	unsigned full = a->len / 8, rest = a->len % 8;
 

@@ -2,13 +2,13 @@
 
 #include "err.h"
 
-static int is_v4(const struct ip_prefix *a, uint32_t v4)
+static int is_v4(const struct entry_key *a, uint32_t v4)
 {
 	return a->family == ADDR_FAMILY_V4 && prefix4_addr(a) == v4;
 }
 
 int listing_decide(struct store_reader *r, const struct store_zone *zone,
-		   const struct store_zone *allow, const struct ip_prefix *addr, uint32_t now,
+		   const struct store_zone *allow, const struct entry_key *addr, uint32_t now,
 		   struct listing_match *m)
 {
 	int rc;

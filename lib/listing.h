@@ -26,9 +26,9 @@ enum listing_verdict {
 /* What listing_decide found. Entry pointers are valid for the reader's snapshot. */
 struct listing_match {
 	struct store_entry entry; /* the longest active match (LISTED, EXCLUDED, EXEMPT) */
-	struct ip_prefix prefix;  /* its key */
+	struct entry_key prefix;  /* its key */
 	struct store_entry allow; /* the allowlist's match (EXEMPT) */
-	struct ip_prefix allow_prefix;
+	struct entry_key allow_prefix;
 };
 
 /* Decides for the full-length address addr (IPv4, or IPv6 other than IPv4-mapped)
@@ -36,7 +36,7 @@ struct listing_match {
  * exemption allowlist has record allow (NULL: none, or never written), at time now.
  * Returns an enum listing_verdict, or DNSBL_ESTORE. */
 int listing_decide(struct store_reader *r, const struct store_zone *zone,
-		   const struct store_zone *allow, const struct ip_prefix *addr, uint32_t now,
+		   const struct store_zone *allow, const struct entry_key *addr, uint32_t now,
 		   struct listing_match *m);
 
 #endif

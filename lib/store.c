@@ -9,17 +9,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dname.h"
 #include "err.h"
 #include "log.h"
 
 #define STORE_MAP_SIZE (64ull << 30) /* address space only; the file grows as needed */
 #define STORE_MAX_READERS 512
-#define KEY_MAX (4 + 16)
+/* zone id, family, then a prefix length and 16 address bytes, or a name's key form,
+ * a 0 byte and its kind */
+#define KEY_MAX (3 + DNAME_KEY_MAX + 2)
 #define VALUE_FIXED 24
 #define WRITER_ZONES 64
 #define SOURCE_NAME_MAX 64
 #define SEQ_BYTES 8
-#define HIST_FIXED 16 /* history value bytes before the address */
+#define HIST_FIXED 16 /* history value bytes before the address (or name) */
 #define TOMB_FIXED 6
 
 struct store {
@@ -105,17 +108,6 @@ static unsigned family_bits(uint8_t family)
 	return family == ADDR_FAMILY_V6 ? 128 : 32;
 }
 
-static size_t key_build(uint8_t *key, uint16_t zid, uint8_t family, uint8_t len,
-			const uint8_t *addr)
-{
-	key[0] = (uint8_t)(zid >> 8);
-	key[1] = (uint8_t)zid;
-	key[2] = family;
-	key[3] = len;
-	memcpy(key + 4, addr, addr_bytes(family));
-	return 4 + addr_bytes(family);
-}
-
 /* Copies the first len bits of src into dst (addr_bytes long), zeroing the rest. */
 static void mask_addr(uint8_t *dst, const uint8_t *src, unsigned len, size_t nbytes)
 {
@@ -128,6 +120,64 @@ static void mask_addr(uint8_t *dst, const uint8_t *src, unsigned len, size_t nby
 		dst[full] = (uint8_t)(src[full] & (0xff << (8 - rest)));
 }
 
+/* Writes the store key of entry key p in zone zid into key (KEY_MAX bytes), an IP
+ * address masked to its length. p must be valid (prefix_valid). Returns the length. */
+static size_t key_encode(uint8_t *key, uint16_t zid, const struct entry_key *p)
+{
+	key[0] = (uint8_t)(zid >> 8);
+	key[1] = (uint8_t)zid;
+	key[2] = p->family;
+	if (p->family == ADDR_FAMILY_NAME) {
+		memcpy(key + 3, p->name, p->name_len);
+		key[3 + p->name_len] = 0;
+		key[4 + p->name_len] = p->len;
+		return 5 + (size_t)p->name_len;
+	}
+	key[3] = p->len;
+	mask_addr(key + 4, p->addr, p->len, addr_bytes(p->family));
+	return 4 + addr_bytes(p->family);
+}
+
+/* Whether name[0..len) is a well-formed key form. */
+static bool name_form_valid(const uint8_t *name, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0 || len > DNAME_KEY_MAX)
+		return false;
+	while (i < len) {
+		if (name[i] == 0 || name[i] > 63 || i + 1 + name[i] > len)
+			return false;
+		i += 1u + name[i];
+	}
+	return true;
+}
+
+/* Reads the entry key of a store key kb[0..n) (entries or tombs). A name points
+ * into kb. Returns false for a key that is not one of this schema. */
+static bool key_decode(const uint8_t *kb, size_t n, struct entry_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (n < 4)
+		return false;
+	out->family = kb[2];
+	if (kb[2] == ADDR_FAMILY_NAME) {
+		if (n < 6 || kb[n - 2] != 0 || kb[n - 1] < DNAME_EXACT || kb[n - 1] > DNAME_TREE ||
+		    !name_form_valid(kb + 3, n - 5))
+			return false;
+		out->len = kb[n - 1];
+		out->name = kb + 3;
+		out->name_len = (uint8_t)(n - 5);
+		return true;
+	}
+	if ((kb[2] != ADDR_FAMILY_V4 && kb[2] != ADDR_FAMILY_V6) ||
+	    n != 4 + addr_bytes(kb[2]) || kb[3] > family_bits(kb[2]))
+		return false;
+	out->len = kb[3];
+	memcpy(out->addr, kb + 4, addr_bytes(kb[2]));
+	return true;
+}
+
 static bool lens_has(const struct store_zone *z, uint8_t family, unsigned len)
 {
 	if (family == ADDR_FAMILY_V4)
@@ -135,12 +185,29 @@ static bool lens_has(const struct store_zone *z, uint8_t family, unsigned len)
 	return (z->lens6[len / 64] >> (len % 64)) & 1;
 }
 
-static void lens_set(struct store_zone *z, uint8_t family, unsigned len)
+/* The label-count bit of a name zone's summary (counts of 63 and more share one). */
+static uint64_t name_level_bit(unsigned labels)
 {
-	if (family == ADDR_FAMILY_V4)
-		z->lens4 |= 1ull << len;
-	else
-		z->lens6[len / 64] |= 1ull << (len % 64);
+	return 1ull << (labels < 63 ? labels : 63);
+}
+
+/* Adds key p to a zone's summary of what lookups need to try. IP: the prefix
+ * lengths in use (lens4, lens6). Names: lens4 holds the label counts of names with
+ * EXACT or TREE entries (matching the name itself), lens6[0] those with SUBS or
+ * TREE entries (matching subdomains). */
+static void lens_add(uint64_t *lens4, uint64_t *lens6, const struct entry_key *p)
+{
+	if (p->family == ADDR_FAMILY_NAME) {
+		uint64_t bit = name_level_bit(dname_labels(p->name, p->name_len));
+		if (p->len != DNAME_SUBS)
+			*lens4 |= bit;
+		if (p->len != DNAME_EXACT)
+			lens6[0] |= bit;
+	} else if (p->family == ADDR_FAMILY_V4) {
+		*lens4 |= 1ull << p->len;
+	} else {
+		lens6[p->len / 64] |= 1ull << (p->len % 64);
+	}
 }
 
 static int entry_decode(const MDB_val *v, struct store_entry *e)
@@ -466,17 +533,17 @@ int store_zone_get(struct store_reader *r, const char *name, struct store_zone *
 
 /* Longest match among lengths <= maxlen. */
 static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-		       const struct ip_prefix *addr, unsigned maxlen, uint32_t now,
-		       struct store_entry *entry, struct ip_prefix *matched)
+		       const struct entry_key *addr, unsigned maxlen, uint32_t now,
+		       struct store_entry *entry, struct entry_key *matched)
 {
-	uint8_t key[KEY_MAX], masked[16];
-	size_t nbytes = addr_bytes(addr->family);
+	uint8_t key[KEY_MAX];
+	struct entry_key try = *addr;
 
 	for (int len = (int)maxlen; len >= 0; len--) {
 		if (!lens_has(z, addr->family, (unsigned)len))
 			continue;
-		mask_addr(masked, addr->addr, (unsigned)len, nbytes);
-		MDB_val k = { key_build(key, z->id, addr->family, (uint8_t)len, masked), key };
+		try.len = (uint8_t)len;
+		MDB_val k = { key_encode(key, z->id, &try), key };
 		MDB_val v;
 		int rc = mdb_get(txn, dbi, &k, &v);
 		if (rc == MDB_NOTFOUND)
@@ -488,24 +555,105 @@ static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 		if (!entry_active(entry, now))
 			continue;
 		if (matched != NULL) {
+			memset(matched, 0, sizeof(*matched));
 			matched->family = addr->family;
 			matched->len = (uint8_t)len;
-			memcpy(matched->addr, masked, sizeof(matched->addr));
+			memcpy(matched->addr, key + 4, addr_bytes(addr->family));
 		}
 		return 0;
 	}
 	return DNSBL_ENOTFOUND;
 }
 
-int store_lookup(struct store_reader *r, const struct store_zone *z,
-		 const struct ip_prefix *addr, uint32_t now, struct store_entry *entry,
-		 struct ip_prefix *matched)
+/* The longest active entry that matches name q (a DNAME_EXACT key) or, with
+ * below, the names under q: from q's own level to its top label, at q the kinds
+ * that match q itself (EXACT, TREE; with below: SUBS, TREE), above it those that
+ * match subdomains (SUBS, TREE). *matched (if not NULL) points into q's bytes. */
+static int name_longest(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
+			const struct entry_key *q, bool below, uint32_t now,
+			struct store_entry *entry, struct entry_key *matched)
 {
-	return lookup_upto(r->txn, r->s->entries, z, addr, addr->len, now, entry, matched);
+	static const uint8_t own[2] = { DNAME_EXACT, DNAME_TREE };
+	static const uint8_t subs[2] = { DNAME_SUBS, DNAME_TREE };
+	uint8_t key[KEY_MAX];
+	struct entry_key try = *q;
+
+	for (unsigned n = dname_labels(q->name, q->name_len); n > 0; n--) {
+		bool self = n == dname_labels(q->name, q->name_len);
+		const uint8_t *kinds = self && !below ? own : subs;
+		uint64_t have = self && !below ? z->lens4 : z->lens6[0];
+		if (!(have & name_level_bit(n)))
+			continue;
+		try.name_len = (uint8_t)dname_ancestor_len(q->name, q->name_len, n);
+		for (unsigned i = 0; i < 2; i++) {
+			try.len = kinds[i];
+			MDB_val k = { key_encode(key, z->id, &try), key }, v;
+			int rc = mdb_get(txn, dbi, &k, &v);
+			if (rc == MDB_NOTFOUND)
+				continue;
+			if (rc != 0)
+				return map_mdb_error(rc, "lookup");
+			if (entry_decode(&v, entry) < 0)
+				return DNSBL_ESTORE;
+			if (!entry_active(entry, now))
+				continue;
+			if (matched != NULL)
+				*matched = try;
+			return 0;
+		}
+	}
+	return DNSBL_ENOTFOUND;
+}
+
+/* The longest active match of a full address or a name, in txn. */
+static int lookup_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
+		      const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+		      struct entry_key *matched)
+{
+	if (addr->family == ADDR_FAMILY_NAME)
+		return name_longest(txn, dbi, z, addr, false, now, entry, matched);
+	return lookup_upto(txn, dbi, z, addr, addr->len, now, entry, matched);
+}
+
+int store_lookup(struct store_reader *r, const struct store_zone *z,
+		 const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+		 struct entry_key *matched)
+{
+	return lookup_txn(r->txn, r->s->entries, z, addr, now, entry, matched);
+}
+
+/* 1 when some active entry other than an exclusion lies strictly below name q, or
+ * a SUBS or TREE listing at q or above covers q's subdomains; else 0 or an error. */
+static int name_any_below(struct store_reader *r, const struct store_zone *z,
+			  const struct entry_key *q, uint32_t now)
+{
+	struct store_entry e;
+	uint8_t key[KEY_MAX];
+	size_t plen = 3 + (size_t)q->name_len;
+	int rc = name_longest(r->txn, r->s->entries, z, q, true, now, &e, NULL);
+
+	if (rc == 0)
+		return !(e.flags & STORE_F_EXCLUDE);
+	if (rc != DNSBL_ENOTFOUND)
+		return rc;
+	key_encode(key, z->id, q);
+	MDB_val k = { plen, key }, v;
+	for (rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		if (k.mv_size <= plen + 2 || memcmp(kb, key, plen) != 0)
+			break;
+		if (kb[plen] == 0)
+			continue; /* q's own entries, weighed above */
+		if (entry_decode(&v, &e) == 0 && !(e.flags & STORE_F_EXCLUDE) &&
+		    entry_active(&e, now))
+			return 1;
+	}
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_mdb_error(rc, "scan");
 }
 
 int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
-			    const struct ip_prefix *p, uint32_t now)
+			    const struct entry_key *p, uint32_t now)
 {
 	struct store_entry e;
 	MDB_cursor *cur = r->cur;
@@ -513,6 +661,8 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 	size_t nbytes = addr_bytes(p->family);
 	int rc;
 
+	if (p->family == ADDR_FAMILY_NAME)
+		return name_any_below(r, z, p, now);
 	rc = lookup_upto(r->txn, r->s->entries, z, p, p->len, now, &e, NULL);
 	if (rc == 0 && !(e.flags & STORE_F_EXCLUDE))
 		return 1;
@@ -521,8 +671,9 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 	for (unsigned len = p->len + 1u; len <= family_bits(p->family); len++) {
 		if (!lens_has(z, p->family, len))
 			continue;
-		MDB_val k = { key_build(key, z->id, p->family, (uint8_t)len, p->addr), key }, v;
-		struct ip_prefix inner = { .family = p->family, .len = (uint8_t)len };
+		struct entry_key inner = *p;
+		inner.len = (uint8_t)len;
+		MDB_val k = { key_encode(key, z->id, &inner), key }, v;
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			const uint8_t *kb = k.mv_data;
@@ -541,46 +692,42 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 	return 0;
 }
 
-static bool prefix_valid(const struct ip_prefix *p);
+static bool prefix_valid(const struct entry_key *p);
 
 /* Walks zone zid's entries in key order, from the first one after the key of prefix
  * after (NULL: from the zone's first entry). */
-static int foreach_txn_after(MDB_txn *txn, MDB_dbi dbi, uint16_t zid, const struct ip_prefix *after,
-			     int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+static int foreach_txn_after(MDB_txn *txn, MDB_dbi dbi, uint16_t zid, const struct entry_key *after,
+			     int (*fn)(const struct entry_key *p, const struct store_entry *e,
 				       void *arg, MDB_cursor *cur),
 			     void *arg)
 {
 	MDB_cursor *cur;
 	uint8_t start[2] = { (uint8_t)(zid >> 8), (uint8_t)zid };
-	uint8_t akey[KEY_MAX], masked[16];
+	uint8_t akey[KEY_MAX];
+	size_t alen = 0;
 	MDB_val k = { 2, start }, v;
 	int rc, ret = 0;
 
 	if (after != NULL) {
 		if (!prefix_valid(after))
 			return DNSBL_EINVAL;
-		mask_addr(masked, after->addr, after->len, addr_bytes(after->family));
-		k.mv_size = key_build(akey, zid, after->family, after->len, masked);
+		alen = key_encode(akey, zid, after);
+		k.mv_size = alen;
 		k.mv_data = akey;
 	}
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return map_mdb_error(rc, "cursor");
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && after != NULL && k.mv_size == 4 + addr_bytes(after->family) &&
-	    memcmp(k.mv_data, akey, k.mv_size) == 0)
+	if (rc == 0 && after != NULL && k.mv_size == alen && memcmp(k.mv_data, akey, alen) == 0)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
-		struct ip_prefix p;
+		struct entry_key p;
 		struct store_entry e;
 		if (k.mv_size < 4 || kb[0] != start[0] || kb[1] != start[1])
 			break;
-		memset(&p, 0, sizeof(p));
-		p.family = kb[2];
-		p.len = kb[3];
-		if (k.mv_size != 4 + addr_bytes(p.family) || entry_decode(&v, &e) < 0)
-			continue; /* not an IP entry of this schema: skip, never crash */
-		memcpy(p.addr, kb + 4, addr_bytes(p.family));
+		if (!key_decode(kb, k.mv_size, &p) || entry_decode(&v, &e) < 0)
+			continue; /* not an entry of this schema: skip, never crash */
 		if ((ret = fn(&p, &e, arg, cur)) != 0)
 			break;
 	}
@@ -591,7 +738,7 @@ static int foreach_txn_after(MDB_txn *txn, MDB_dbi dbi, uint16_t zid, const stru
 }
 
 static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
-		       int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+		       int (*fn)(const struct entry_key *p, const struct store_entry *e,
 				 void *arg, MDB_cursor *cur),
 		       void *arg)
 {
@@ -599,11 +746,11 @@ static int foreach_txn(MDB_txn *txn, MDB_dbi dbi, uint16_t zid,
 }
 
 struct foreach_adapter {
-	int (*fn)(const struct ip_prefix *p, const struct store_entry *e, void *arg);
+	int (*fn)(const struct entry_key *p, const struct store_entry *e, void *arg);
 	void *arg;
 };
 
-static int foreach_adapt(const struct ip_prefix *p, const struct store_entry *e, void *arg,
+static int foreach_adapt(const struct entry_key *p, const struct store_entry *e, void *arg,
 			 MDB_cursor *cur)
 {
 	struct foreach_adapter *a = arg;
@@ -612,7 +759,7 @@ static int foreach_adapt(const struct ip_prefix *p, const struct store_entry *e,
 }
 
 int store_foreach(struct store_reader *r, const struct store_zone *z,
-		  int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+		  int (*fn)(const struct entry_key *p, const struct store_entry *e,
 			    void *arg),
 		  void *arg)
 {
@@ -620,7 +767,7 @@ int store_foreach(struct store_reader *r, const struct store_zone *z,
 	return foreach_txn(r->txn, r->s->entries, z->id, foreach_adapt, &a);
 }
 
-static int count_one(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+static int count_one(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	(void)p;
 	(void)e;
@@ -629,8 +776,8 @@ static int count_one(const struct ip_prefix *p, const struct store_entry *e, voi
 }
 
 int store_foreach_after(struct store_reader *r, const struct store_zone *z,
-			const struct ip_prefix *after,
-			int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+			const struct entry_key *after,
+			int (*fn)(const struct entry_key *p, const struct store_entry *e,
 				  void *arg),
 			void *arg)
 {
@@ -641,15 +788,14 @@ int store_foreach_after(struct store_reader *r, const struct store_zone *z,
 /* Reads the value stored in dbi (entries or tombs) under the key of prefix p in zone
  * z; what names the database in errors. */
 static int get_by_prefix(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-			 const struct ip_prefix *p, const char *what, MDB_val *v)
+			 const struct entry_key *p, const char *what, MDB_val *v)
 {
-	uint8_t key[KEY_MAX], masked[16];
+	uint8_t key[KEY_MAX];
 	int rc;
 
 	if (!prefix_valid(p))
 		return DNSBL_EINVAL;
-	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key };
+	MDB_val k = { key_encode(key, z->id, p), key };
 	if ((rc = mdb_get(txn, dbi, &k, v)) != 0)
 		return map_mdb_error(rc, what);
 	return 0;
@@ -657,7 +803,7 @@ static int get_by_prefix(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 
 /* Reads the entry with exactly the key of prefix p, whatever its state. */
 static int entry_get_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-			 const struct ip_prefix *p, struct store_entry *out)
+			 const struct entry_key *p, struct store_entry *out)
 {
 	MDB_val v;
 	int rc = get_by_prefix(txn, dbi, z, p, "entry", &v);
@@ -667,7 +813,7 @@ static int entry_get_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 }
 
 int store_entry_get(struct store_reader *r, const struct store_zone *z,
-		    const struct ip_prefix *p, struct store_entry *out)
+		    const struct entry_key *p, struct store_entry *out)
 {
 	return entry_get_txn(r->txn, r->s->entries, z, p, out);
 }
@@ -909,8 +1055,11 @@ int store_writer_source(struct store_writer *w, const char *name, uint16_t *id)
 	return map_mdb_error(mdb_put(w->txn, w->s->meta, &rk, &rv, 0), "source");
 }
 
-static bool prefix_valid(const struct ip_prefix *p)
+static bool prefix_valid(const struct entry_key *p)
 {
+	if (p->family == ADDR_FAMILY_NAME)
+		return p->len >= DNAME_EXACT && p->len <= DNAME_TREE &&
+		       name_form_valid(p->name, p->name_len);
 	if (p->family != ADDR_FAMILY_V4 && p->family != ADDR_FAMILY_V6)
 		return false;
 	return p->len <= family_bits(p->family);
@@ -991,12 +1140,12 @@ static uint64_t seq_decode(const uint8_t *p)
 
 /* Appends one history record (and its per-key index entry). */
 static int history_add(struct store_writer *w, uint16_t zid, uint8_t event, uint8_t actor,
-		       uint16_t actor_id, const struct ip_prefix *p, uint32_t a,
+		       uint16_t actor_id, const struct entry_key *p, uint32_t a,
 		       const char *reason, size_t reason_len, uint32_t now)
 {
-	uint8_t hk[SEQ_BYTES], hv[HIST_FIXED + 16 + STORE_REASON_MAX];
+	uint8_t hk[SEQ_BYTES], hv[HIST_FIXED + 1 + DNAME_KEY_MAX + STORE_REASON_MAX];
 	uint8_t ik[KEY_MAX + SEQ_BYTES];
-	size_t nbytes = addr_bytes(p->family), n;
+	size_t n;
 	bool after;
 	int rc;
 
@@ -1021,15 +1170,22 @@ static int history_add(struct store_writer *w, uint16_t zid, uint8_t event, uint
 	hv[10] = p->family;
 	hv[11] = p->len;
 	memcpy(hv + 12, &a, 4);
-	memcpy(hv + HIST_FIXED, p->addr, nbytes);
-	n = HIST_FIXED + nbytes;
+	n = HIST_FIXED;
+	if (p->family == ADDR_FAMILY_NAME) {
+		hv[n++] = p->name_len;
+		memcpy(hv + n, p->name, p->name_len);
+		n += p->name_len;
+	} else {
+		memcpy(hv + n, p->addr, addr_bytes(p->family));
+		n += addr_bytes(p->family);
+	}
 	if (reason_len > 0)
 		memcpy(hv + n, reason, reason_len);
 	n += reason_len;
 	MDB_val k = { SEQ_BYTES, hk }, v = { n, hv };
 	if ((rc = put_hinted(w->txn, w->s->history, &w->history_hint, &k, &v, true)) != 0)
 		return map_mdb_error(rc, "history");
-	size_t kl = key_build(ik, zid, p->family, p->len, p->addr);
+	size_t kl = key_encode(ik, zid, p);
 	memcpy(ik + kl, hk, SEQ_BYTES);
 	MDB_val ikv = { kl + SEQ_BYTES, ik }, empty = { 0, NULL };
 	if ((rc = hint_after(w->txn, w->s->histkey, &w->histkey_hint, &ikv, &after)) < 0)
@@ -1119,19 +1275,19 @@ static bool pending_hit(uint32_t *times, unsigned *n, uint32_t t, uint32_t hits,
 	return best >= threshold;
 }
 
-int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+int store_merge(struct store_writer *w, struct store_zone *z, const struct entry_key *p,
 		const struct store_put *put, int *outcome)
 {
 	static const struct store_lifecycle no_life = { 0, 1, 0, 0 };
 	const struct store_lifecycle *life = put->life ? put->life : &no_life;
-	uint8_t key[KEY_MAX], masked[16], value[VALUE_FIXED + 1 + 4 * STORE_RECENT_MAX +
+	uint8_t key[KEY_MAX], value[VALUE_FIXED + 1 + 4 * STORE_RECENT_MAX +
 						STORE_REASON_MAX + STORE_TXT_MAX];
 	char old_reason[STORE_REASON_MAX], old_txt[STORE_TXT_MAX];
 	uint32_t recent[STORE_RECENT_MAX];
 	unsigned nrecent = 0;
 	struct writer_zone *wz = writer_zone_of(w, z);
 	struct store_entry e, old;
-	struct ip_prefix mp;
+	struct entry_key mp;
 	bool operator = put->actor == STORE_ACTOR_OPERATOR, exists = false, after = false;
 	bool expired_old = false;
 	uint32_t now = put->now ? put->now : (uint32_t)time(NULL);
@@ -1145,10 +1301,8 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_pr
 		return DNSBL_ERANGE;
 	if (threshold > STORE_THRESHOLD_MAX)
 		threshold = STORE_THRESHOLD_MAX;
-	mp = *p;
-	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	memcpy(mp.addr, masked, sizeof(masked));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+	MDB_val k = { key_encode(key, z->id, p), key }, v;
+	key_decode(key, k.mv_size, &mp); /* p, masked */
 
 	if ((rc = hint_after(w->txn, w->s->entries, &w->entries_hint, &k, &after)) < 0)
 		return rc;
@@ -1305,20 +1459,20 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_pr
 		if ((rc = mdb_put(w->txn, w->replace_dbi, &k, &empty, 0)) != 0)
 			return map_mdb_error(rc, "replace mark");
 	}
-	lens_set(z, p->family, p->len);
+	lens_add(&z->lens4, z->lens6, &mp);
 	wz->changed = true;
 	if (outcome)
 		*outcome = result;
 	return 0;
 }
 
-int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+int store_delist(struct store_writer *w, struct store_zone *z, const struct entry_key *p,
 		 uint16_t actor_id, const char *reason, size_t reason_len, uint32_t now)
 {
-	uint8_t key[KEY_MAX], masked[16], tv[TOMB_FIXED + STORE_REASON_MAX];
+	uint8_t key[KEY_MAX], tv[TOMB_FIXED + STORE_REASON_MAX];
 	struct writer_zone *wz = writer_zone_of(w, z);
 	struct store_entry e;
-	struct ip_prefix mp;
+	struct entry_key mp;
 	int rc;
 
 	if (!prefix_valid(p) || wz == NULL)
@@ -1327,10 +1481,8 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_p
 		return DNSBL_ERANGE;
 	if (now == 0)
 		now = (uint32_t)time(NULL);
-	mp = *p;
-	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	memcpy(mp.addr, masked, sizeof(masked));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key }, v;
+	MDB_val k = { key_encode(key, z->id, p), key }, v;
+	key_decode(key, k.mv_size, &mp); /* p, masked */
 	rc = mdb_get(w->txn, w->s->entries, &k, &v);
 	if (rc != 0)
 		return map_mdb_error(rc, "delist");
@@ -1359,7 +1511,7 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_p
 
 /* Reads the tombstone of exactly p in zone z within txn. */
 static int tomb_read(MDB_txn *txn, MDB_dbi tombs, const struct store_zone *z,
-		     const struct ip_prefix *p, struct store_tomb *out)
+		     const struct entry_key *p, struct store_tomb *out)
 {
 	MDB_val v;
 	int rc = get_by_prefix(txn, tombs, z, p, "tombstone", &v);
@@ -1369,35 +1521,34 @@ static int tomb_read(MDB_txn *txn, MDB_dbi tombs, const struct store_zone *z,
 }
 
 int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
-			  const struct ip_prefix *p, struct store_tomb *out)
+			  const struct entry_key *p, struct store_tomb *out)
 {
 	return tomb_read(w->txn, w->s->tombs, z, p, out);
 }
 
 int store_writer_entry_get(struct store_writer *w, const struct store_zone *z,
-			   const struct ip_prefix *p, struct store_entry *out)
+			   const struct entry_key *p, struct store_entry *out)
 {
 	return entry_get_txn(w->txn, w->s->entries, z, p, out);
 }
 
 int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
-			const struct ip_prefix *addr, uint32_t now, struct store_entry *entry,
-			struct ip_prefix *matched)
+			const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+			struct entry_key *matched)
 {
 	if (!prefix_valid(addr))
 		return DNSBL_EINVAL;
-	return lookup_upto(w->txn, w->s->entries, z, addr, addr->len, now, entry, matched);
+	return lookup_txn(w->txn, w->s->entries, z, addr, now, entry, matched);
 }
 
-int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p)
+int store_delete(struct store_writer *w, struct store_zone *z, const struct entry_key *p)
 {
-	uint8_t key[KEY_MAX], masked[16];
+	uint8_t key[KEY_MAX];
 	int rc;
 
 	if (!prefix_valid(p) || writer_zone_of(w, z) == NULL)
 		return DNSBL_EINVAL;
-	mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-	MDB_val k = { key_build(key, z->id, p->family, p->len, masked), key };
+	MDB_val k = { key_encode(key, z->id, p), key };
 	rc = mdb_del(w->txn, w->s->entries, &k, NULL);
 	if (rc != 0)
 		return map_mdb_error(rc, "delete");
@@ -1430,7 +1581,7 @@ struct sweep {
 	int err;
 };
 
-static int sweep_one(const struct ip_prefix *p, const struct store_entry *e, void *arg,
+static int sweep_one(const struct entry_key *p, const struct store_entry *e, void *arg,
 		     MDB_cursor *cur)
 {
 	struct sweep *sw = arg;
@@ -1454,10 +1605,7 @@ static int sweep_one(const struct ip_prefix *p, const struct store_entry *e, voi
 			return 1;
 		}
 	}
-	if (p->family == ADDR_FAMILY_V4)
-		sw->lens4 |= 1ull << p->len;
-	else
-		sw->lens6[p->len / 64] |= 1ull << (p->len % 64);
+	lens_add(&sw->lens4, sw->lens6, p);
 	return 0;
 }
 
@@ -1474,14 +1622,18 @@ static int sweep_delete(struct sweep *sw)
 	uint32_t now = (uint32_t)time(NULL);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *kb = k.mv_data;
+		uint8_t kb[KEY_MAX];
+		struct entry_key p;
 		struct store_entry e;
 		MDB_val ev;
+		/* a copy: the history puts below may move what LMDB returned */
+		if (k.mv_size > sizeof(kb))
+			continue;
+		memcpy(kb, k.mv_data, k.mv_size);
+		k.mv_data = kb;
 		int drc = mdb_get(w->txn, w->s->entries, &k, &ev);
 		if (drc == 0 && entry_decode(&ev, &e) == 0 && entry_active(&e, now) &&
-		    k.mv_size == 4 + addr_bytes(kb[2])) {
-			struct ip_prefix p = { .family = kb[2], .len = kb[3] };
-			memcpy(p.addr, kb + 4, addr_bytes(p.family));
+		    key_decode(kb, k.mv_size, &p)) {
 			drc = history_add(w, sw->w->replace_zone->id, STORE_EV_REMOVE,
 					  STORE_ACTOR_SOURCE, w->replace_source, &p, e.a, NULL, 0,
 					  now);
@@ -1540,7 +1692,7 @@ int store_replace_finish(struct store_writer *w, uint64_t *removed)
 /* --- tombstones, history, expiry --- */
 
 int store_tomb_get(struct store_reader *r, const struct store_zone *z,
-		   const struct ip_prefix *p, struct store_tomb *out)
+		   const struct entry_key *p, struct store_tomb *out)
 {
 	return tomb_read(r->txn, r->s->tombs, z, p, out);
 }
@@ -1594,18 +1746,29 @@ static int history_decode(const MDB_val *k, const MDB_val *v, struct store_event
 	ev->prefix.family = p[10];
 	ev->prefix.len = p[11];
 	memcpy(&ev->a, p + 12, 4);
-	if (ev->prefix.family != ADDR_FAMILY_V4 && ev->prefix.family != ADDR_FAMILY_V6)
-		return DNSBL_ESTORE;
-	nbytes = addr_bytes(ev->prefix.family);
-	if (v->mv_size < HIST_FIXED + nbytes || ev->prefix.len > family_bits(ev->prefix.family))
-		return DNSBL_ESTORE;
-	memcpy(ev->prefix.addr, p + HIST_FIXED, nbytes);
+	if (ev->prefix.family == ADDR_FAMILY_NAME) {
+		if (v->mv_size < HIST_FIXED + 1 || v->mv_size < HIST_FIXED + 1 + (size_t)p[HIST_FIXED])
+			return DNSBL_ESTORE;
+		ev->prefix.name_len = p[HIST_FIXED];
+		ev->prefix.name = p + HIST_FIXED + 1;
+		if (!prefix_valid(&ev->prefix))
+			return DNSBL_ESTORE;
+		nbytes = 1 + (size_t)ev->prefix.name_len;
+	} else {
+		if (ev->prefix.family != ADDR_FAMILY_V4 && ev->prefix.family != ADDR_FAMILY_V6)
+			return DNSBL_ESTORE;
+		nbytes = addr_bytes(ev->prefix.family);
+		if (v->mv_size < HIST_FIXED + nbytes ||
+		    ev->prefix.len > family_bits(ev->prefix.family))
+			return DNSBL_ESTORE;
+		memcpy(ev->prefix.addr, p + HIST_FIXED, nbytes);
+	}
 	ev->reason = (const char *)p + HIST_FIXED + nbytes;
 	ev->reason_len = v->mv_size - HIST_FIXED - nbytes;
 	return 0;
 }
 
-int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip_prefix *p,
+int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct entry_key *p,
 		       uint32_t since,
 		       int (*fn)(const struct store_event_rec *ev, void *arg), void *arg)
 {
@@ -1613,12 +1776,12 @@ int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip
 }
 
 int store_history_scan_before(struct store_reader *r, uint16_t zone_id,
-			      const struct ip_prefix *p, uint32_t since, uint64_t before,
+			      const struct entry_key *p, uint32_t since, uint64_t before,
 			      int (*fn)(const struct store_event_rec *ev, void *arg), void *arg)
 {
 	MDB_cursor *cur;
 	struct store_event_rec ev;
-	uint8_t ik[KEY_MAX + SEQ_BYTES], masked[16];
+	uint8_t ik[KEY_MAX + SEQ_BYTES];
 	size_t kl = 0;
 	MDB_val k, v;
 	int rc, ret = 0;
@@ -1626,8 +1789,7 @@ int store_history_scan_before(struct store_reader *r, uint16_t zone_id,
 	if (p != NULL) {
 		if (!prefix_valid(p) || zone_id == 0)
 			return DNSBL_EINVAL;
-		mask_addr(masked, p->addr, p->len, addr_bytes(p->family));
-		kl = key_build(ik, zone_id, p->family, p->len, masked);
+		kl = key_encode(ik, zone_id, p);
 	}
 	/* the first key at or past "before"; the walk starts just below it */
 	for (int i = 0; i < SEQ_BYTES; i++)
@@ -1719,14 +1881,17 @@ static int expire_batch(struct store *s, const char *zone_name, uint32_t now, ui
 			*done = false;
 			break;
 		}
-		if (k.mv_size != 4 + addr_bytes(kb[2]) || entry_decode(&v, &e) < 0 ||
-		    !entry_expired(&e, now))
+		struct entry_key p;
+		uint8_t kcopy[KEY_MAX];
+		if (k.mv_size > sizeof(kcopy) || entry_decode(&v, &e) < 0 || !entry_expired(&e, now))
+			continue;
+		/* a copy: the history puts below may move what LMDB returned */
+		memcpy(kcopy, kb, k.mv_size);
+		if (!key_decode(kcopy, k.mv_size, &p))
 			continue;
 		if (e.flags & STORE_F_PENDING) {
 			out->pending_dropped++;
 		} else {
-			struct ip_prefix p = { .family = kb[2], .len = kb[3] };
-			memcpy(p.addr, kb + 4, addr_bytes(p.family));
 			rc = history_add(w, z->id, STORE_EV_EXPIRE, STORE_ACTOR_EXPIRE, 0, &p, e.a,
 					 NULL, 0, now);
 			if (rc < 0)
@@ -1781,8 +1946,7 @@ static int prune_batch(struct store *s, uint32_t before, uint32_t batch, bool *d
 				*done = false;
 				break;
 			}
-			size_t kl = key_build(ik, ev.zone_id, ev.prefix.family, ev.prefix.len,
-					      ev.prefix.addr);
+			size_t kl = key_encode(ik, ev.zone_id, &ev.prefix);
 			memcpy(ik + kl, k.mv_data, SEQ_BYTES);
 			MDB_val ikv = { kl + SEQ_BYTES, ik };
 			int drc = mdb_del(w->txn, s->histkey, &ikv, NULL);

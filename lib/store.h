@@ -12,12 +12,18 @@
  *                                 id u16, pad u16, serial u32, created u32,
  *                                 lens4 u64 (bit n set: some IPv4 /n entry exists),
  *                                 lens6 u64[3] (bits 0..128 for IPv6)
+ *                                 name zones: lens4 bit n (n labels, 63 for 63 and
+ *                                 more): some EXACT or TREE entry of n labels;
+ *                                 lens6[0] bit n: some SUBS or TREE entry
  *            "src:" NAME       -> u16 source id (operators are "operator:NAME")
  *            "srcid:" u16 BE   -> source name
  *            "hist-next-seq"   -> u64 next history sequence number
  *   entries  key   = entry key: zone id (u16 BE) | family (1: 4 or 6)
  *                    | prefix length (1) | address (4 or 16 bytes, network order,
- *                    host bits zero)
+ *                    host bits zero);
+ *                    or for a domain: zone id (u16 BE) | 'N' | the name's key form
+ *                    (labels from the top down, lib/dname.h) | 0 | kind (enum
+ *                    dname_kind), so that a name's subdomains follow it in order
  *            value = flags u8 | reason length u8 | source id u16 | A u32
  *                    | first seen u32 | last seen u32 | hits u32 | expires u32
  *                    | with STORE_F_PENDING: count u8 + count recent hit times u32
@@ -29,12 +35,16 @@
  *   history  key   = sequence number u64 BE (so the database is in time order)
  *            value = time u32 | zone id u16 | event u8 | actor kind u8
  *                    | actor source id u16 | family u8 | prefix length u8
- *                    | A u32 | address (4 or 16) | reason (the rest)
+ *                    | A u32 | address (4 or 16) | reason (the rest);
+ *                    a domain: family 'N', kind for the length, and for the
+ *                    address the key form's length u8 and bytes
  *   histkey  key   = entry key | sequence number u64 BE, empty value: the history of
  *                    one key, in order
  *
  * Lookups are longest-prefix matches that try only the prefix lengths a zone uses
- * (lens4), longest first. An exclusion is an entry with STORE_F_EXCLUDE: when it is
+ * (lens4), longest first. A domain's lookup is the same over its labels: the name's
+ * own EXACT and TREE entries, then each parent's SUBS and TREE entries, the most
+ * labels first, skipping label counts the zone has none of. An exclusion is an entry with STORE_F_EXCLUDE: when it is
  * the longest match, the address is not listed. An entry whose expires time has
  * passed, or that is pending (below the zone's list threshold), is skipped as if
  * absent, so a shorter covering entry may answer.
@@ -173,7 +183,7 @@ struct store_event_rec {
 	uint8_t actor;      /* enum store_actor */
 	uint16_t actor_id;  /* source id (0 for STORE_ACTOR_EXPIRE) */
 	uint32_t a;         /* the entry's A (0: the zone default) */
-	struct ip_prefix prefix;
+	struct entry_key prefix;
 	const char *reason;
 	size_t reason_len;
 };
@@ -211,32 +221,36 @@ void store_reader_end(struct store_reader *r);
  * Returns 0, DNSBL_ENOTFOUND (the zone has never been written) or DNSBL_ESTORE. */
 int store_zone_get(struct store_reader *r, const char *name, struct store_zone *out);
 
-/* Longest-prefix match of the address addr (a full-length prefix) in zone z, skipping
- * entries expired at time now. On success fills *entry (pointers into the snapshot)
+/* Longest-prefix match of the address addr (a full-length prefix), or the longest
+ * match of the name addr (a DNAME_EXACT key), in zone z, skipping
+ * entries expired at time now. A name's *matched points into addr's bytes. On success fills *entry (pointers into the snapshot)
  * and, if matched is not NULL, the matching prefix. An exclusion is returned like any
  * entry (flags say so). Returns 0, DNSBL_ENOTFOUND or DNSBL_ESTORE. */
 int store_lookup(struct store_reader *r, const struct store_zone *z,
-		 const struct ip_prefix *addr, uint32_t now,
-		 struct store_entry *entry, struct ip_prefix *matched);
+		 const struct entry_key *addr, uint32_t now,
+		 struct store_entry *entry, struct entry_key *matched);
 
 /* Returns 1 when some address inside prefix p is listed in zone z at time now
  * (p lies inside a listed entry, or a listed, unexpired entry lies inside p),
- * 0 when none is, or DNSBL_ESTORE. Used for empty non-terminals (RFC 8020). */
+ * 0 when none is, or DNSBL_ESTORE. For a name p (DNAME_EXACT): 1 when a listed
+ * entry lies below it, or a SUBS or TREE listing at or above it covers its
+ * subdomains. Used for empty non-terminals (RFC 8020). */
 int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
-			    const struct ip_prefix *p, uint32_t now);
+			    const struct entry_key *p, uint32_t now);
 
-/* Calls fn for every entry of zone z in key order (family, prefix length, address),
+/* Calls fn for every entry of zone z in key order (family, prefix length, address;
+ * names by their key form), a name key pointing into the snapshot,
  * stopping at fn's first non-zero result, which is returned. */
 int store_foreach(struct store_reader *r, const struct store_zone *z,
-		  int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+		  int (*fn)(const struct entry_key *p, const struct store_entry *e,
 			    void *arg),
 		  void *arg);
 
 /* Like store_foreach, but starts after the key of prefix after (NULL: at the first
  * entry), so that a caller can page through a zone. */
 int store_foreach_after(struct store_reader *r, const struct store_zone *z,
-			const struct ip_prefix *after,
-			int (*fn)(const struct ip_prefix *p, const struct store_entry *e,
+			const struct entry_key *after,
+			int (*fn)(const struct entry_key *p, const struct store_entry *e,
 				  void *arg),
 			void *arg);
 
@@ -244,7 +258,7 @@ int store_foreach_after(struct store_reader *r, const struct store_zone *z,
  * (pending and expired entries too). Pointers in *out are valid like store_lookup's.
  * Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */
 int store_entry_get(struct store_reader *r, const struct store_zone *z,
-		    const struct ip_prefix *p, struct store_entry *out);
+		    const struct entry_key *p, struct store_entry *out);
 
 /* An entry's state at a time (store_entry_state). */
 enum store_entry_state {
@@ -321,34 +335,34 @@ int store_writer_source(struct store_writer *w, const char *name, uint16_t *id);
  *    computed expiry never shortens an existing feed listing's.
  * Returns 0, DNSBL_EINVAL, DNSBL_ERANGE (texts too long), DNSBL_EFULL or
  * DNSBL_ESTORE. */
-int store_merge(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+int store_merge(struct store_writer *w, struct store_zone *z, const struct entry_key *p,
 		const struct store_put *put, int *outcome);
 
 /* An operator's delisting of exactly prefix p: deletes the entry, writes a tombstone
  * (replacing an older one) and a delist history record, actor actor_id (a source id
  * from store_writer_source). Returns 0, DNSBL_ENOTFOUND (no entry: nothing written),
  * DNSBL_EINVAL, DNSBL_ERANGE (reason over 255 bytes) or a store error. */
-int store_delist(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p,
+int store_delist(struct store_writer *w, struct store_zone *z, const struct entry_key *p,
 		 uint16_t actor_id, const char *reason, size_t reason_len, uint32_t now);
 
 /* Reads the tombstone of exactly prefix p in zone z inside the writer's transaction.
  * Returns 0, DNSBL_ENOTFOUND or DNSBL_ESTORE. */
 int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
-			  const struct ip_prefix *p, struct store_tomb *out);
+			  const struct entry_key *p, struct store_tomb *out);
 
 /* store_entry_get inside the writer's transaction (pointers valid until commit or
  * abort, or the next write). */
 int store_writer_entry_get(struct store_writer *w, const struct store_zone *z,
-			   const struct ip_prefix *p, struct store_entry *out);
+			   const struct entry_key *p, struct store_entry *out);
 
 /* store_lookup inside the writer's transaction: the longest active match of addr
  * (a full-length prefix). Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */
 int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
-			const struct ip_prefix *addr, uint32_t now, struct store_entry *entry,
-			struct ip_prefix *matched);
+			const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+			struct entry_key *matched);
 
 /* Deletes the entry for exactly prefix p. Returns 0, DNSBL_ENOTFOUND or an error. */
-int store_delete(struct store_writer *w, struct store_zone *z, const struct ip_prefix *p);
+int store_delete(struct store_writer *w, struct store_zone *z, const struct entry_key *p);
 
 /* Starts a replacement of source_id's entries in zone z: store_merge calls that
  * follow are remembered, and store_replace_finish deletes every entry of that
@@ -364,7 +378,7 @@ uint64_t store_zone_count(struct store_reader *r, const struct store_zone *z);
 /* Reads the tombstone of exactly prefix p in zone z. Returns 0, DNSBL_ENOTFOUND or
  * DNSBL_ESTORE. */
 int store_tomb_get(struct store_reader *r, const struct store_zone *z,
-		   const struct ip_prefix *p, struct store_tomb *out);
+		   const struct entry_key *p, struct store_tomb *out);
 
 /* Returns the number of tombstones of zone z (0 on error). */
 uint64_t store_tomb_count(struct store_reader *r, const struct store_zone *z);
@@ -372,14 +386,14 @@ uint64_t store_tomb_count(struct store_reader *r, const struct store_zone *z);
 /* Calls fn for history records, newest first, stopping at fn's first non-zero
  * result (returned). zone_id 0 means every zone; p (non-NULL) restricts to exactly
  * that prefix's records; records before time since are not visited. */
-int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct ip_prefix *p,
+int store_history_scan(struct store_reader *r, uint16_t zone_id, const struct entry_key *p,
 		       uint32_t since,
 		       int (*fn)(const struct store_event_rec *ev, void *arg), void *arg);
 
 /* store_history_scan over the records with sequence numbers below before only
  * (UINT64_MAX: all), so that a caller can page through the history. */
 int store_history_scan_before(struct store_reader *r, uint16_t zone_id,
-			      const struct ip_prefix *p, uint32_t since, uint64_t before,
+			      const struct entry_key *p, uint32_t since, uint64_t before,
 			      int (*fn)(const struct store_event_rec *ev, void *arg), void *arg);
 
 /* Returns the number of history records of zone z (0 on error). */

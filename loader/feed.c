@@ -397,7 +397,7 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 enum feed_line plain_parse_line(const char *line, size_t len, struct feed_record *out,
 				const char **msg)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	size_t alen = 0;
 	int rc;
 
@@ -482,7 +482,7 @@ bool feed_source_valid(const char *s, size_t len)
 static int apply_field(int col, const char *v, size_t len, struct feed_record *out,
 		       const char **msg)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	uint32_t u;
 	int rc;
 

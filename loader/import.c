@@ -173,7 +173,7 @@ static int flush(struct import *im)
 		uint64_t key = im->keys[i];
 		const struct proto *it = &im->protos[key & ((1u << 26) - 1)];
 		const char *texts = im->arena + it->text_off;
-		struct ip_prefix p;
+		struct entry_key p;
 		int outcome = 0, rc;
 		prefix4_make(&p, (uint32_t)(key >> 26), (unsigned)(key >> 58));
 		struct store_put put = {
@@ -280,7 +280,7 @@ static int source_id(struct import *im, const struct feed_record *r, uint16_t *i
 	return 0;
 }
 
-static int add_prefix(const struct ip_prefix *p, void *arg)
+static int add_prefix(const struct entry_key *p, void *arg)
 {
 	struct import *im = arg;
 

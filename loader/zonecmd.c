@@ -134,7 +134,7 @@ static void csv_field(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-static int export_one(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+static int export_one(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	struct export_ctx *x = arg;
 	char pfx[ADDR_TEXT_MAX + 8], a[16];
@@ -262,7 +262,7 @@ struct stats_ctx {
 	uint64_t *per_source; /* 65536 counters */
 };
 
-static int stats_one(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+static int stats_one(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	struct stats_ctx *x = arg;
 	(void)p;
@@ -333,7 +333,7 @@ int cmd_stats(const struct config *cfg, const char *zone)
 
 /* --- delist --- */
 
-static int parse_key(const char *key, struct ip_prefix *p)
+static int parse_key(const char *key, struct entry_key *p)
 {
 	int rc = prefix4_parse(key, strlen(key), p);
 	if (rc == DNSBL_EHOSTBITS)
@@ -351,7 +351,7 @@ int cmd_delist(const struct config *cfg, const char *zone, const char *key, cons
 	struct store *s = NULL;
 	struct store_writer *w = NULL;
 	struct store_zone *z;
-	struct ip_prefix p;
+	struct entry_key p;
 	char actor_name[FEED_SOURCE_MAX + 16];
 	uint16_t actor_id;
 	size_t rlen = reason ? strlen(reason) : 0;
@@ -433,7 +433,7 @@ int cmd_history(const struct config *cfg, const char *zone, const char *key, uns
 	struct store *s;
 	struct store_reader *r;
 	struct store_zone z;
-	struct ip_prefix p;
+	struct entry_key p;
 	int rc;
 
 	if (zc == NULL || (key != NULL && parse_key(key, &p) < 0) || open_reader(cfg, &s, &r) < 0)

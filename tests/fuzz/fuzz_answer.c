@@ -58,7 +58,7 @@ static int setup(void)
 		return -1;
 	const char *pfx[] = { "192.0.2.0/24", "192.0.2.7/32", "10.0.0.0/8", "198.51.100.1/32" };
 	for (unsigned i = 0; i < 4; i++) {
-		struct ip_prefix p;
+		struct entry_key p;
 		prefix4_parse(pfx[i], strlen(pfx[i]), &p);
 		struct store_put put = { .flags = i == 1 ? STORE_F_EXCLUDE : STORE_F_TXT,
 					 .source_id = src, .seen = 1, .hits = 1,

@@ -52,9 +52,9 @@ static inline int storetest_close(void)
 	return 0;
 }
 
-static inline struct ip_prefix PFX(const char *s)
+static inline struct entry_key PFX(const char *s)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	int rc = prefix4_parse(s, strlen(s), &p);
 	if (rc != 0)
 		fail_msg("test bug: prefix4_parse(\"%s\") = %d", s, rc);

@@ -39,7 +39,7 @@ static int parse4(const char *s, uint32_t *out)
 	return addr4_parse(guard_put(&gb, s, n), n, out);
 }
 
-static int parsep(const char *s, struct ip_prefix *out)
+static int parsep(const char *s, struct entry_key *out)
 {
 	size_t n = strlen(s);
 	return prefix4_parse(guard_put(&gb, s, n), n, out);
@@ -168,7 +168,7 @@ static void test_addr4_octet_parse(void **state)
 
 static void check_prefix(const char *s, uint32_t addr, unsigned len)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	memset(&p, 0xa5, sizeof(p));
 	int rc = parsep(s, &p);
 	if (rc != 0)
@@ -216,7 +216,7 @@ static void test_prefix4_parse_invalid(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct ip_prefix p;
+		struct entry_key p;
 		int rc = parsep(bad[i], &p);
 		if (rc != DNSBL_ESYNTAX)
 			fail_msg("prefix4_parse(\"%s\") = %d; want DNSBL_ESYNTAX", bad[i], rc);
@@ -225,7 +225,7 @@ static void test_prefix4_parse_invalid(void **state)
 
 static void test_prefix4_parse_hostbits(void **state)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	(void)state;
 
 	memset(&p, 0, sizeof(p));
@@ -253,7 +253,7 @@ static void test_prefix4_parse_hostbits(void **state)
 /* len bounded: "10.0.0.0/8" cut before "/8" is a /32, cut after "/2" of "/24" a /2. */
 static void test_prefix4_parse_length_bounded(void **state)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	char buf[32];
 	(void)state;
 
@@ -281,7 +281,7 @@ static void test_prefix4_parse_length_bounded(void **state)
 
 static void test_prefix4_mask_make(void **state)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	(void)state;
 
 	assert_int_equal(prefix4_mask(0), 0);
@@ -320,11 +320,11 @@ static void test_prefix4_mask_make(void **state)
 #define MAXP 128
 struct collect {
 	unsigned n;
-	struct ip_prefix p[MAXP];
+	struct entry_key p[MAXP];
 	int stop_after; /* return this call's index+1 as non-zero when reached */
 };
 
-static int collect_fn(const struct ip_prefix *p, void *arg)
+static int collect_fn(const struct entry_key *p, void *arg)
 {
 	struct collect *c = arg;
 	if (c->n >= MAXP)
@@ -467,7 +467,7 @@ static void test_range_random(void **state)
 		assert_true(c.n >= 1 && c.n <= 62);
 		uint64_t next = lo;
 		for (unsigned i = 0; i < c.n; i++) {
-			const struct ip_prefix *p = &c.p[i];
+			const struct entry_key *p = &c.p[i];
 			uint64_t start = prefix4_addr(p);
 			uint64_t size = 1ull << (32 - p->len);
 			assert_int_equal(p->family, ADDR_FAMILY_V4);
@@ -488,9 +488,9 @@ static void test_range_random(void **state)
 
 /* --- prefix_contains --- */
 
-static struct ip_prefix P(const char *s)
+static struct entry_key P(const char *s)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	int rc = prefix4_parse(s, strlen(s), &p);
 	if (rc != 0)
 		fail_msg("test bug: prefix4_parse(\"%s\") = %d", s, rc);
@@ -500,7 +500,7 @@ static struct ip_prefix P(const char *s)
 static void test_prefix_contains(void **state)
 {
 	(void)state;
-	struct ip_prefix p8 = P("10.0.0.0/8"), p16 = P("10.1.0.0/16"), p32 = P("10.1.2.3"),
+	struct entry_key p8 = P("10.0.0.0/8"), p16 = P("10.1.0.0/16"), p32 = P("10.1.2.3"),
 			 o8 = P("11.0.0.0/8"), all = P("0.0.0.0/0"), h9 = P("10.128.0.0/9"),
 			 l9 = P("10.0.0.0/9"), x16 = P("10.200.0.0/16");
 
@@ -522,12 +522,12 @@ static void test_prefix_contains(void **state)
 	assert_false(prefix_contains(&l9, &x16));
 	assert_true(prefix_contains(&l9, &p16));
 	assert_false(prefix_contains(&h9, &p16));
-	struct ip_prefix a31 = P("1.2.3.6/31"), b32 = P("1.2.3.7"), c32 = P("1.2.3.8");
+	struct entry_key a31 = P("1.2.3.6/31"), b32 = P("1.2.3.7"), c32 = P("1.2.3.8");
 	assert_true(prefix_contains(&a31, &b32));
 	assert_false(prefix_contains(&a31, &c32));
 
 	/* different family */
-	struct ip_prefix v6;
+	struct entry_key v6;
 	memset(&v6, 0, sizeof(v6));
 	v6.family = ADDR_FAMILY_V6;
 	v6.len = 0;
@@ -566,7 +566,7 @@ static void test_addr4_format(void **state)
 static void test_prefix_format(void **state)
 {
 	char buf[32];
-	struct ip_prefix p;
+	struct entry_key p;
 	(void)state;
 
 	p = P("10.0.0.0/8");
@@ -597,7 +597,7 @@ static void test_prefix_format(void **state)
 	/* round trip */
 	srandom(4242);
 	for (int i = 0; i < 5000; i++) {
-		struct ip_prefix q, r;
+		struct entry_key q, r;
 		prefix4_make(&q, (uint32_t)random() << 1 ^ (uint32_t)random(),
 			     (unsigned)(random() % 33));
 		size_t n = prefix_format(&q, i & 1, buf, sizeof(buf));

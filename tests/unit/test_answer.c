@@ -55,7 +55,7 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
 static int put_entry(struct store_writer *w, struct store_zone *z, const char *prefix,
 		     uint8_t flags, uint32_t a, const char *txt, uint32_t expires)
 {
-	struct ip_prefix p;
+	struct entry_key p;
 	struct store_put put;
 	if (prefix4_parse(prefix, strlen(prefix), &p) != 0)
 		return -100;
@@ -74,7 +74,7 @@ static int put_entry(struct store_writer *w, struct store_zone *z, const char *p
 static int put_entry6(struct store_writer *w, struct store_zone *z, const char *text,
 		      unsigned len, uint8_t flags, const char *txt)
 {
-	struct ip_prefix p = {.family = ADDR_FAMILY_V6, .len = (uint8_t)len};
+	struct entry_key p = {.family = ADDR_FAMILY_V6, .len = (uint8_t)len};
 	struct store_put put = {.flags = flags, .seen = now0, .hits = 1, .txt = txt,
 				.txt_len = txt ? strlen(txt) : 0};
 	if (inet_pton(AF_INET6, text, p.addr) != 1)
@@ -873,7 +873,7 @@ static void test_delist_immediate(void **state)
 	struct store_zone *z;
 	assert_int_equal(store_writer_begin(S, &w), 0);
 	assert_int_equal(store_writer_zone(w, "bl.example", &z), 0);
-	struct ip_prefix pfx;
+	struct entry_key pfx;
 	prefix4_make(&pfx, 0xcb007100u, 24);
 	assert_int_equal(store_delete(w, z, &pfx), 0);
 	assert_int_equal(put_entry(w, z, "203.0.113.200/32", STORE_F_A, 0x7f000009, NULL, 0), 0);

@@ -233,7 +233,7 @@ static void test_tokens_add_match_remove(void **state)
 static void check_prefix(const char *text, int rc, const char *canonical)
 {
 	struct guard_buf g = { 0 };
-	struct ip_prefix p;
+	struct entry_key p;
 	char out[64];
 	size_t n = strlen(text);
 

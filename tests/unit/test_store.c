@@ -63,7 +63,7 @@ struct putspec {
 static int merge(struct store_writer *w, struct store_zone *z, const char *prefix,
 		 const struct putspec *ps, int *created)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	struct store_put put;
 	memset(&put, 0, sizeof(put));
 	put.flags = ps->flags;
@@ -90,7 +90,7 @@ static void merge_ok(struct store_writer *w, struct store_zone *z, const char *p
 
 static void del_ok(struct store_writer *w, struct store_zone *z, const char *prefix)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	int rc = store_delete(w, z, &p);
 	if (rc != 0)
 		fail_msg("store_delete(%s) = %d (%s)", prefix, rc, dnsbl_strerror(rc));
@@ -100,7 +100,7 @@ static void del_ok(struct store_writer *w, struct store_zone *z, const char *pre
 static int look(struct store_reader *r, const struct store_zone *z, const char *addr,
 		uint32_t now, struct store_entry *e, char *matched)
 {
-	struct ip_prefix a = PFX(addr), m;
+	struct entry_key a = PFX(addr), m;
 	memset(e, 0, sizeof(*e));
 	memset(&m, 0, sizeof(m));
 	int rc = store_lookup(r, z, &a, now, e, &m);
@@ -143,7 +143,7 @@ static void expect_nomatch(struct store_reader *r, const struct store_zone *z,
 static int within(struct store_reader *r, const struct store_zone *z, const char *prefix,
 		  uint32_t now)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	return store_any_listed_within(r, z, &p, now);
 }
 
@@ -262,7 +262,7 @@ static void test_lookup_longest_prefix(void **state)
 	assert_string_equal(m, "10.1.2.7/32");
 
 	/* the matched pointer may be NULL */
-	struct ip_prefix a = PFX("10.1.2.3");
+	struct entry_key a = PFX("10.1.2.3");
 	assert_int_equal(store_lookup(r, &zz, &a, NOW, &e, NULL), 0);
 	assert_int_equal(e.a, A127(4));
 
@@ -280,7 +280,7 @@ static void test_lookup_all_lengths(void **state)
 	/* 203.0.113.77 inside prefixes of every length 0..32, A = 127.0.0.len */
 	uint32_t addr = 0xcb00714du;
 	for (unsigned len = 0; len <= 32; len += (len < 20 ? 4 : 1)) {
-		struct ip_prefix p;
+		struct entry_key p;
 		prefix4_make(&p, addr, len);
 		struct store_put put;
 		memset(&put, 0, sizeof(put));
@@ -296,7 +296,7 @@ static void test_lookup_all_lengths(void **state)
 	rbegin(r);
 	struct store_zone zz = zget(r, "bl.example");
 	struct store_entry e;
-	struct ip_prefix m, q;
+	struct entry_key m, q;
 	/* for each length, an address that shares exactly that many leading bits */
 	for (unsigned len = 0; len <= 32; len++) {
 		uint32_t x = len == 32 ? addr : (addr ^ (0x80000000u >> len));
@@ -469,7 +469,7 @@ static void test_serial(void **state)
 	/* a failed delete (not found) changes nothing */
 	w = wbegin();
 	a = wzone(w, "a.example");
-	struct ip_prefix p = PFX("10.99.0.0/16");
+	struct entry_key p = PFX("10.99.0.0/16");
 	assert_int_equal(store_delete(w, a, &p), DNSBL_ENOTFOUND);
 	wcommit(w);
 	assert_int_equal(serial_of("a.example"), sa + 1);
@@ -607,7 +607,7 @@ static void test_text_limits(void **state)
 
 	struct store_writer *w = wbegin();
 	struct store_zone *z = wzone(w, "bl.example");
-	struct ip_prefix p = PFX("192.0.2.1");
+	struct entry_key p = PFX("192.0.2.1");
 	struct store_put put;
 	memset(&put, 0, sizeof(put));
 	put.flags = STORE_F_TXT;
@@ -623,7 +623,7 @@ static void test_text_limits(void **state)
 	put.reason_len = STORE_REASON_MAX;
 	assert_int_equal(store_merge(w, z, &p, &put, NULL), 0);
 	/* a prefix length or family out of range is invalid */
-	struct ip_prefix bad = p;
+	struct entry_key bad = p;
 	bad.len = 33;
 	assert_int_equal(store_merge(w, z, &bad, &put, NULL), DNSBL_EINVAL);
 	bad = p;
@@ -697,7 +697,7 @@ static void test_delete(void **state)
 	w = wbegin();
 	z = wzone(w, "bl.example");
 	del_ok(w, z, "10.1.2.3/32");
-	struct ip_prefix p = PFX("10.1.2.3");
+	struct entry_key p = PFX("10.1.2.3");
 	assert_int_equal(store_delete(w, z, &p), DNSBL_ENOTFOUND); /* already gone */
 	p = PFX("10.1.0.0/16");
 	assert_int_equal(store_delete(w, z, &p), DNSBL_ENOTFOUND); /* exact prefix only */
@@ -731,7 +731,7 @@ struct seen_list {
 	int stop_at;
 };
 
-static int foreach_cb(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+static int foreach_cb(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	struct seen_list *s = arg;
 	if (s->n >= 64)
@@ -953,7 +953,7 @@ static void *writer_thread(void *arg)
 	struct writer_arg *wa = arg;
 	struct store_writer *w = NULL;
 	struct store_zone *z = NULL;
-	struct ip_prefix p;
+	struct entry_key p;
 	struct store_put put;
 	wa->rc = store_writer_begin(S, &w);
 	if (wa->rc)
@@ -1013,7 +1013,7 @@ static void test_lookup_random_model(void **state)
 {
 	(void)state;
 	enum { N = 400 };
-	static struct ip_prefix ps[N];
+	static struct entry_key ps[N];
 	static uint32_t as[N];
 	static bool ex[N];
 	int n = 0;
@@ -1025,7 +1025,7 @@ static void test_lookup_random_model(void **state)
 		/* addresses concentrated in 10.0.0.0/12 so that prefixes overlap */
 		uint32_t addr = 0x0a000000u | ((uint32_t)random() & 0x000fffffu);
 		unsigned len = lens[random() % 6];
-		struct ip_prefix p;
+		struct entry_key p;
 		prefix4_make(&p, addr, len);
 		bool dup = false;
 		for (int i = 0; i < n; i++)
@@ -1053,14 +1053,14 @@ static void test_lookup_random_model(void **state)
 	assert_int_equal(store_zone_count(r, &zz), N);
 	for (int iter = 0; iter < 20000; iter++) {
 		uint32_t addr = 0x0a000000u | ((uint32_t)random() & 0x000fffffu);
-		struct ip_prefix q;
+		struct entry_key q;
 		prefix4_make(&q, addr, 32);
 		int best = -1;
 		for (int i = 0; i < n; i++)
 			if (prefix_contains(&ps[i], &q) && (best < 0 || ps[i].len > ps[best].len))
 				best = i;
 		struct store_entry e;
-		struct ip_prefix m;
+		struct entry_key m;
 		int rc = store_lookup(r, &zz, &q, NOW, &e, &m);
 		if (best < 0) {
 			assert_int_equal(rc, DNSBL_ENOTFOUND);

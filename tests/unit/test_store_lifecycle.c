@@ -99,7 +99,7 @@ static void put_reason(struct store_put *put, const char *reason)
 /* Merges one put into zone in its own transaction; returns the outcome. */
 static int merge_in(const char *zone, const char *prefix, const struct store_put *put)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	struct store_writer *w = wbegin();
 	struct store_zone *z = wzone(w, zone);
 	int outcome = -1;
@@ -120,7 +120,7 @@ static int merge1(const char *prefix, const struct store_put *put)
 /* Delists prefix in ZONE as OPER in its own transaction; returns store_delist's rc. */
 static int delist1(const char *prefix, const char *reason, uint32_t now)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	struct store_writer *w = wbegin();
 	struct store_zone *z = wzone(w, ZONE);
 	int rc = store_delist(w, z, &p, OPER, reason, reason ? strlen(reason) : 0, now);
@@ -160,7 +160,7 @@ static void ent_copy(struct ent *o, const struct store_entry *e)
 	o->nrecent = e->nrecent;
 }
 
-static int ent_cb(const struct ip_prefix *p, const struct store_entry *e, void *arg)
+static int ent_cb(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	struct ent_find *f = arg;
 	char buf[64];
@@ -196,7 +196,7 @@ static struct ent ent_get(const char *prefix)
 /* store_lookup of addr in ZONE at now: the rc, *e and the matched prefix text. */
 static int look(const char *addr, uint32_t now, struct ent *e, char *matched)
 {
-	struct ip_prefix a = PFX(addr), m;
+	struct entry_key a = PFX(addr), m;
 	struct store_entry se;
 	memset(&m, 0, sizeof(m));
 	memset(&se, 0, sizeof(se));
@@ -244,7 +244,7 @@ static void expect_unlisted(const char *addr, uint32_t now)
 
 static int within(const char *prefix, uint32_t now)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	struct store_reader *r = rnew();
 	rbegin(r);
 	struct store_zone z = zget(r, ZONE);
@@ -282,7 +282,7 @@ static uint64_t count_of(const char *zone, enum count_kind kind)
 /* Reads the tombstone of prefix in ZONE with a reader; returns the rc. */
 static int tomb_read(const char *prefix, uint32_t *when, uint16_t *actor, char *reason)
 {
-	struct ip_prefix p = PFX(prefix);
+	struct entry_key p = PFX(prefix);
 	struct store_tomb t;
 	memset(&t, 0, sizeof(t));
 	struct store_reader *r = rnew();
@@ -349,7 +349,7 @@ static int hist(uint16_t zone_id, const char *prefix, uint32_t since, struct hli
 	int stop = l->stop_at;
 	memset(l, 0, sizeof(*l));
 	l->stop_at = stop;
-	struct ip_prefix p;
+	struct entry_key p;
 	memset(&p, 0, sizeof(p));
 	if (prefix)
 		p = PFX(prefix);
@@ -755,7 +755,7 @@ static void test_delist(void **state)
 	assert_int_equal(merge1("1.2.3.4/32", &put), STORE_CREATED);
 	uint32_t serial = serial_of(ZONE);
 
-	struct ip_prefix p = PFX("1.2.3.4/32");
+	struct entry_key p = PFX("1.2.3.4/32");
 	struct store_writer *w = wbegin();
 	struct store_zone *z = wzone(w, ZONE);
 	assert_int_equal(store_delist(w, z, &p, OPER, "false positive", 14, NOW), 0);
@@ -804,7 +804,7 @@ static void test_delist_absent(void **state)
 	uint32_t serial = serial_of(ZONE);
 	uint64_t nhist = count_of(ZONE, C_HISTORY);
 
-	struct ip_prefix p = PFX("1.2.3.4/32");
+	struct entry_key p = PFX("1.2.3.4/32");
 	struct store_writer *w = wbegin();
 	struct store_zone *z = wzone(w, ZONE);
 	/* a covering entry is not the exact prefix */
@@ -1133,7 +1133,7 @@ static void test_history_replace_remove(void **state)
 	struct store_writer *w = wbegin();
 	struct store_zone *z = wzone(w, ZONE);
 	assert_int_equal(store_replace_begin(w, z, FEED), 0);
-	struct ip_prefix p = PFX("1.1.1.2/32");
+	struct entry_key p = PFX("1.1.1.2/32");
 	put = fput(FEED, NOW, NULL);
 	assert_int_equal(store_merge(w, z, &p, &put, NULL), 0);
 	uint64_t removed = 0;
