@@ -498,7 +498,7 @@ static void get_zones(struct api *a, struct api_response *r)
 		json_array_append_new(
 			zones,
 			json_pack("{s:s s:s s:s s:o s:I s:o s:o s:I s:I s:I}", "name", zc->name,
-				  "type", zc->type == ZONE_TYPE_IP ? "ip" : "name", "policy",
+				  "type", config_zone_type_name(zc->type), "policy",
 				  zc->policy == ZONE_POLICY_ALLOW ? "allow" : "block", "exempt",
 				  zc->exempt[0] ? json_string(zc->exempt) : json_null(), "ttl",
 				  (json_int_t)zc->ttl, "code", code_json(zc->a), "txt",

@@ -75,7 +75,7 @@ struct listing {
 	uint32_t a;
 	const char *txt;       /* template; NULL = none */
 	size_t txt_len;
-	struct entry_key addr; /* the address as answered, for "$" */
+	struct entry_key addr; /* the address or name as answered, for "$" */
 };
 
 struct response {
@@ -101,29 +101,53 @@ static void put_soa(struct response *r, const struct zone *z, size_t apex_off,
 	wire_put_bytes(&r->w, z->soa_times, sizeof(z->soa_times));
 }
 
-static void put_listing(struct answer_ctx *ctx, struct response *r, const struct zone *z,
-			const struct listing *l, uint16_t qtype, bool *nodata)
+/* Whether listing i repeats an earlier one's A (or, with txt, its TXT template):
+ * an RRset holds each record once, and combined zones' members often share the
+ * test point's 127.0.0.2. */
+static bool repeats(const struct listing *l, unsigned i, bool txt)
 {
-	*nodata = false;
-	if (qtype == DNS_T_A || qtype == DNS_T_ANY) {
-		/* ANY gets the A record alone: small on purpose (RFC 8482) */
-		rr_begin(r, DNS_HEADER_SIZE, DNS_T_A, z->ttl);
-		wire_put_u16(&r->w, 4);
-		wire_put_u32(&r->w, l->a);
-		r->ancount++;
-	} else if (qtype == DNS_T_TXT && l->txt != NULL) {
-		char ip[ADDR_TEXT_MAX];
-		size_t iplen = addr_format(&l->addr, ip, sizeof(ip));
-		size_t n = txt_expand(l->txt, l->txt_len, ip, iplen, ctx->txt, sizeof(ctx->txt));
-		rr_begin(r, DNS_HEADER_SIZE, DNS_T_TXT, z->ttl);
-		wire_put_txt_rdata(&r->w, ctx->txt, n);
-		r->ancount++;
-	} else {
-		*nodata = true;
+	for (unsigned j = 0; j < i; j++) {
+		if (!txt && l[j].a == l[i].a)
+			return true;
+		if (txt && l[j].txt != NULL && l[j].txt_len == l[i].txt_len &&
+		    memcmp(l[j].txt, l[i].txt, l[i].txt_len) == 0)
+			return true;
 	}
+	return false;
 }
 
-/* Listed in zone zi at the full address a, with the value to answer? The decision
+/* Writes the A or TXT records of the n listings (one, or a combined zone's members
+ * that list the name), each value once; *nodata when there is none of qtype. */
+static void put_listings(struct answer_ctx *ctx, struct response *r, const struct zone *z,
+			 const struct listing *l, unsigned n, uint16_t qtype, bool *nodata)
+{
+	uint16_t before = r->ancount;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (qtype == DNS_T_A || qtype == DNS_T_ANY) {
+			/* ANY gets the A records alone: small on purpose (RFC 8482) */
+			if (repeats(l, i, false))
+				continue;
+			rr_begin(r, DNS_HEADER_SIZE, DNS_T_A, z->ttl);
+			wire_put_u16(&r->w, 4);
+			wire_put_u32(&r->w, l[i].a);
+			r->ancount++;
+		} else if (qtype == DNS_T_TXT && l[i].txt != NULL && !repeats(l, i, true)) {
+			char subst[DNAME_TEXT_MAX];
+			size_t slen = l[i].addr.family == ADDR_FAMILY_NAME
+					      ? dname_format(&l[i].addr, 0, subst, sizeof(subst))
+					      : addr_format(&l[i].addr, subst, sizeof(subst));
+			size_t tlen = txt_expand(l[i].txt, l[i].txt_len, subst, slen, ctx->txt,
+						 sizeof(ctx->txt));
+			rr_begin(r, DNS_HEADER_SIZE, DNS_T_TXT, z->ttl);
+			wire_put_txt_rdata(&r->w, ctx->txt, tlen);
+			r->ancount++;
+		}
+	}
+	*nodata = r->ancount == before;
+}
+
+/* Listed in zone zi at the full address or name a, with the value to answer? The decision
  * (test points, exclusions, expiry, the zone's exemption list) is lib/listing's, the
  * same that dnsbl-api reports. */
 static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struct entry_key *a,
@@ -160,8 +184,9 @@ static enum outcome addr_lookup(struct answer_ctx *ctx, unsigned zi, const struc
 	return OUT_LISTED;
 }
 
-/* 1 when something in zone zi lies below the partial name for prefix p (an empty
- * non-terminal, RFC 8020), 0 when nothing does, negative on a store error. */
+/* 1 when something in zone zi lies below the partial name for prefix p, or below
+ * the name p (an empty non-terminal, RFC 8020), 0 when nothing does, negative on a
+ * store error. */
 static int below(struct answer_ctx *ctx, unsigned zi, const struct entry_key *p)
 {
 	struct entry_key test;
@@ -262,6 +287,72 @@ static enum outcome ip_zone_lookup(struct answer_ctx *ctx, unsigned zi, const ui
 			return rc < 0 ? OUT_SERVFAIL : OUT_NODATA;
 	}
 	return OUT_NXDOMAIN;
+}
+
+/* Decides a domain zone's answer for the k labels below the apex. */
+static enum outcome name_zone_lookup(struct answer_ctx *ctx, unsigned zi, const uint8_t *qname,
+				     const struct dns_query *q, unsigned k, struct listing *l)
+{
+	struct entry_key name;
+	enum outcome oc;
+	int rc;
+
+	if (dname_from_wire(qname, q->label_off, k, ctx->qkey, &name) < 0)
+		return OUT_NXDOMAIN; /* a byte no entry can hold */
+	if (ctx->reader != NULL && !ctx->store_ok)
+		return OUT_SERVFAIL;
+	if ((oc = addr_lookup(ctx, zi, &name, l)) != OUT_NXDOMAIN)
+		return oc;
+	if ((rc = below(ctx, zi, &name)) != 0)
+		return rc < 0 ? OUT_SERVFAIL : OUT_NODATA;
+	return OUT_NXDOMAIN;
+}
+
+/* Decides zone zi's answer (an ip or name zone) for the k labels below its apex. */
+static enum outcome zone_lookup(struct answer_ctx *ctx, unsigned zi, const uint8_t *qname,
+				const struct dns_query *q, unsigned k, struct listing *l)
+{
+	if (ctx->zones->zones[zi].cfg->type == ZONE_TYPE_NAME)
+		return name_zone_lookup(ctx, zi, qname, q, k, l);
+	return ip_zone_lookup(ctx, zi, qname, q, k, l);
+}
+
+/* A combined zone: every member that lists the name adds its listing to l (*n of
+ * them). Listed when one member lists it; else an empty non-terminal when one
+ * member has something below it; else NXDOMAIN. */
+static enum outcome combined_lookup(struct answer_ctx *ctx, const struct zone *z,
+				    const uint8_t *qname, const struct dns_query *q, unsigned k,
+				    struct listing *l, unsigned *n)
+{
+	bool below_some = false;
+
+	*n = 0;
+	for (unsigned i = 0; i < z->member_count; i++) {
+		enum outcome oc = zone_lookup(ctx, z->members[i], qname, q, k, &l[*n]);
+		if (oc == OUT_SERVFAIL)
+			return OUT_SERVFAIL;
+		if (oc == OUT_LISTED)
+			(*n)++;
+		else if (oc == OUT_NODATA)
+			below_some = true;
+	}
+	return *n > 0 ? OUT_LISTED : below_some ? OUT_NODATA : OUT_NXDOMAIN;
+}
+
+/* The serial of zone zi's SOA: its store serial; for a combined zone the sum of its
+ * members' (which grows whenever one of them changes). */
+static uint32_t zone_serial(struct answer_ctx *ctx, unsigned zi)
+{
+	const struct zone *z = &ctx->zones->zones[zi];
+	uint32_t serial = 0;
+
+	if (z->cfg->type != ZONE_TYPE_COMBINED) {
+		const struct store_zone *zrec = zone_state_get(ctx, zi);
+		return zrec != NULL ? zrec->serial : 0;
+	}
+	for (unsigned i = 0; i < z->member_count; i++)
+		serial += zone_serial(ctx, z->members[i]);
+	return serial;
 }
 
 /* Writes header and question of the response; returns false if they do not fit. */
@@ -369,24 +460,24 @@ size_t answer_query(struct answer_ctx *ctx, const uint8_t *pkt, size_t len, uint
 	const struct zone *z = &ctx->zones->zones[zi];
 	unsigned k = q.nlabels - z->apex_labels;
 	size_t apex_off = DNS_HEADER_SIZE + q.label_off[k];
-	struct listing l;
+	struct listing l[CONFIG_MAX_MEMBERS];
+	unsigned nlistings = 1;
 	enum outcome oc;
 
 	if (k == 0)
 		oc = OUT_APEX;
-	else if (z->cfg->type == ZONE_TYPE_IP)
-		oc = ip_zone_lookup(ctx, (unsigned)zi, qname, &q, k, &l);
+	else if (z->cfg->type == ZONE_TYPE_COMBINED)
+		oc = combined_lookup(ctx, z, qname, &q, k, l, &nlistings);
 	else
-		oc = OUT_NXDOMAIN; /* domain zones: not served yet */
+		oc = zone_lookup(ctx, (unsigned)zi, qname, &q, k, &l[0]);
 
-	const struct store_zone *zrec = oc == OUT_SERVFAIL ? NULL : zone_state_get(ctx, (unsigned)zi);
-	uint32_t serial = zrec != NULL ? zrec->serial : 0;
+	uint32_t serial = oc == OUT_SERVFAIL ? 0 : zone_serial(ctx, (unsigned)zi);
 	bool nodata = false;
 	flags = DNS_F_AA;
 	rcode = DNS_R_NOERROR;
 	switch (oc) {
 	case OUT_LISTED:
-		put_listing(ctx, &r, z, &l, q.qtype, &nodata);
+		put_listings(ctx, &r, z, l, nlistings, q.qtype, &nodata);
 		break;
 	case OUT_APEX:
 		if (q.qtype == DNS_T_SOA || q.qtype == DNS_T_ANY) {

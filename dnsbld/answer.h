@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dname.h"
 #include "store.h"
 #include "txt.h"
 #include "zone.h"
@@ -36,6 +37,7 @@ struct answer_ctx {
 	uint32_t now;
 	struct zone_state *zstate; /* one per zone, owned by the ctx */
 	char txt[TXT_EXPANDED_MAX]; /* scratch for TXT expansion */
+	uint8_t qkey[DNAME_KEY_MAX]; /* a name zone's query name in key form */
 	struct answer_stats stats;
 };
 

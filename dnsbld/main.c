@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < cfg.zone_count; i++) {
 		const struct zone_config *z = &cfg.zones[i];
 		log_info("zone %s: type %s, policy %s, ttl %u", z->name,
-			 z->type == ZONE_TYPE_IP ? "ip" : "name",
+			 config_zone_type_name(z->type),
 			 z->policy == ZONE_POLICY_BLOCK ? "block" : "allow", z->ttl);
 	}
 	for (unsigned i = 0; i < cfg.listen_count; i++)

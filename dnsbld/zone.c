@@ -53,6 +53,16 @@ int zone_table_init(struct zone_table *t, const struct config *cfg)
 		for (unsigned j = 0; zc->exempt[0] != '\0' && j < cfg->zone_count; j++)
 			if (strcmp(cfg->zones[j].name, zc->exempt) == 0)
 				z->exempt = (int)j;
+		/* config_load checked that every member exists and what type it is */
+		z->member_type = zc->type;
+		for (unsigned m = 0; m < zc->member_count; m++) {
+			for (unsigned j = 0; j < cfg->zone_count; j++) {
+				if (strcmp(cfg->zones[j].name, zc->members[m]) == 0) {
+					z->members[z->member_count++] = j;
+					z->member_type = cfg->zones[j].type;
+				}
+			}
+		}
 	}
 	return 0;
 }

@@ -28,6 +28,9 @@ struct zone {
 	unsigned ns_count;
 	const struct dname *ns;
 	int exempt;                    /* index of the exempt (allowlist) zone, or -1 */
+	unsigned member_count;         /* combined zones: */
+	unsigned members[CONFIG_MAX_MEMBERS]; /* the member zones' indexes */
+	enum zone_type member_type;    /* what the members hold (ip or name) */
 };
 
 struct zone_table {

@@ -473,8 +473,10 @@ static void handle_zone(struct parse_ctx *c, struct zone_config *z, const char *
 			z->type = ZONE_TYPE_IP;
 		else if (strcmp(value, "name") == 0)
 			z->type = ZONE_TYPE_NAME;
+		else if (strcmp(value, "combined") == 0)
+			z->type = ZONE_TYPE_COMBINED;
 		else
-			problem(c, c->line, "type: '%s' is not ip or name", value);
+			problem(c, c->line, "type: '%s' is not ip, name or combined", value);
 	} else if (strcmp(name, "policy") == 0) {
 		if (strcmp(value, "block") == 0)
 			z->policy = ZONE_POLICY_BLOCK;
@@ -520,6 +522,23 @@ static void handle_zone(struct parse_ctx *c, struct zone_config *z, const char *
 			problem(c, c->line, "relist_after: '%s' is not a duration", value);
 	} else if (strcmp(name, "soa") == 0) {
 		parse_soa(c, z, value);
+	} else if (strcmp(name, "members") == 0) {
+		char buf[CONFIG_LINE_MAX];
+		char *w[CONFIG_MAX_MEMBERS];
+		bool too_many;
+		unsigned n = split_words(value, buf, sizeof(buf), w, CONFIG_MAX_MEMBERS, &too_many);
+		if (n == 0)
+			problem(c, c->line, "members: no zone given");
+		if (too_many)
+			problem(c, c->line, "members: more than %d zones", CONFIG_MAX_MEMBERS);
+		z->member_count = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (!normalize_zone_name(w[i], z->members[z->member_count],
+						 sizeof(z->members[0])))
+				problem(c, c->line, "members: bad zone name '%s'", w[i]);
+			else
+				z->member_count++;
+		}
 	} else if (strcmp(name, "ns") == 0) {
 		char buf[CONFIG_LINE_MAX];
 		char *w[CONFIG_MAX_NS];
@@ -566,6 +585,46 @@ static int config_handler(void *user, const char *section, const char *name, con
 	return 1;
 }
 
+/* A combined zone answers with its members' entries: they must exist, hold
+ * entries of one type, and not be combined themselves. */
+static void check_members(struct parse_ctx *c, const struct zone_config *z)
+{
+	const struct config *cfg = c->cfg;
+	int type = -1;
+
+	if (z->type != ZONE_TYPE_COMBINED) {
+		if (z->member_count > 0)
+			problem(c, z->line, "zone %s: members is only for type = combined", z->name);
+		return;
+	}
+	if (z->member_count == 0)
+		problem(c, z->line, "zone %s: type = combined needs members", z->name);
+	if (z->exempt[0] != '\0')
+		problem(c, z->line,
+			"zone %s: a combined zone has no exempt list (set it on the members)",
+			z->name);
+	for (unsigned i = 0; i < z->member_count; i++) {
+		const struct zone_config *m = config_zone(cfg, z->members[i]);
+		if (m == NULL) {
+			problem(c, z->line, "zone %s: member zone '%s' is not defined", z->name,
+				z->members[i]);
+			continue;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(z->members[j], z->members[i]) == 0)
+				problem(c, z->line, "zone %s: member '%s' given twice", z->name,
+					z->members[i]);
+		if (m->type == ZONE_TYPE_COMBINED)
+			problem(c, z->line, "zone %s: member '%s' is itself combined", z->name,
+				z->members[i]);
+		else if (type >= 0 && (int)m->type != type)
+			problem(c, z->line,
+				"zone %s: members mix type = ip and type = name zones", z->name);
+		else
+			type = (int)m->type;
+	}
+}
+
 static void check_config(struct parse_ctx *c)
 {
 	struct config *cfg = c->cfg;
@@ -588,8 +647,18 @@ static void check_config(struct parse_ctx *c)
 			else if (e->policy != ZONE_POLICY_ALLOW)
 				problem(c, z->line, "zone %s: exempt zone '%s' is not policy = allow",
 					z->name, z->exempt);
+			else if (e->type != z->type)
+				problem(c, z->line,
+					"zone %s: exempt zone '%s' is of another type (ip and name "
+					"zones list different things)", z->name, z->exempt);
 		}
+		check_members(c, z);
 	}
+}
+
+const char *config_zone_type_name(enum zone_type t)
+{
+	return t == ZONE_TYPE_IP ? "ip" : t == ZONE_TYPE_NAME ? "name" : "combined";
 }
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errsize)

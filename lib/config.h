@@ -21,7 +21,10 @@
 #define CONFIG_TXT_MAX TXT_TEMPLATE_MAX
 #define DNAME_WIRE_MAX 255
 
-enum zone_type { ZONE_TYPE_IP, ZONE_TYPE_NAME };
+#define CONFIG_MAX_MEMBERS 8
+
+/* ip: IPv4 and IPv6 addresses; name: domains; combined: the union of member zones */
+enum zone_type { ZONE_TYPE_IP, ZONE_TYPE_NAME, ZONE_TYPE_COMBINED };
 enum zone_policy { ZONE_POLICY_BLOCK, ZONE_POLICY_ALLOW };
 
 /* A domain name in uncompressed, lower-cased wire form. */
@@ -42,6 +45,8 @@ struct zone_config {
 	enum zone_type type;
 	enum zone_policy policy;
 	char exempt[256]; /* allowlist zone name, "" for none */
+	unsigned member_count;                  /* combined zones */
+	char members[CONFIG_MAX_MEMBERS][256];  /* member zone names, as configured */
 	uint32_t ttl;
 	uint32_t a;       /* default A, host order */
 	char txt[CONFIG_TXT_MAX + 1]; /* default TXT template, "" for none */
@@ -81,6 +86,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errsize)
 
 /* Frees what config_load allocated. */
 void config_free(struct config *cfg);
+
+/* Returns the static name of a zone type: "ip", "name" or "combined". */
+const char *config_zone_type_name(enum zone_type t);
 
 /* Returns the zone called name (any case, trailing dot allowed) or NULL. The result
  * points into cfg. */

@@ -119,6 +119,21 @@ size_t dname_format(const struct entry_key *k, int with_kind, char *buf, size_t 
 	return pos;
 }
 
+int entry_key_parse(int names, const char *s, size_t len, uint8_t *buf, struct entry_key *out)
+{
+	if (names)
+		return dname_parse(s, len, buf, out);
+	memset(out, 0, sizeof(*out));
+	return prefix_parse(s, len, out);
+}
+
+size_t entry_key_format(const struct entry_key *k, int bare_host, char *buf, size_t size)
+{
+	if (k->family == ADDR_FAMILY_NAME)
+		return dname_format(k, 1, buf, size);
+	return prefix_format(k, bare_host, buf, size);
+}
+
 unsigned dname_labels(const uint8_t *name, size_t len)
 {
 	unsigned n = 0;

@@ -53,4 +53,18 @@ unsigned dname_labels(const uint8_t *name, size_t len);
  * name[0..len) (n at most its label count): a prefix of the key form. */
 size_t dname_ancestor_len(const uint8_t *name, size_t len, unsigned n);
 
+/* --- Entry keys of either kind, as operators write them --- */
+
+#define ENTRY_KEY_TEXT_MAX DNAME_TEXT_MAX /* any entry key as text, with its NUL */
+
+/* Parses an entry key as written in a list, the API or a command line: a domain
+ * name entry (dname_parse) when names is non-zero (a `type = name` zone), else an
+ * IPv4 or IPv6 address or CIDR prefix (prefix_parse). buf (DNAME_KEY_MAX bytes, the
+ * caller's) holds a name's key form. Returns 0, DNSBL_ESYNTAX or DNSBL_EHOSTBITS. */
+int entry_key_parse(int names, const char *s, size_t len, uint8_t *buf, struct entry_key *out);
+
+/* Writes key k as text with a NUL into buf: a name with its "*." or "." for the
+ * kind, or an IP prefix (prefix_format). Returns the text length. */
+size_t entry_key_format(const struct entry_key *k, int bare_host, char *buf, size_t size);
+
 #endif

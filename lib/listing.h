@@ -10,7 +10,8 @@
 #include "addr.h"
 #include "store.h"
 
-/* The RFC 5782 IPv4 test points (host order); IPv6 ones are their mapped forms. */
+/* The RFC 5782 IPv4 test points (host order); IPv6 ones are their mapped forms.
+ * Domain zones: the name TEST is always listed and INVALID never (any case). */
 #define LISTING_TEST_LISTED4 0x7f000002u   /* 127.0.0.2: always listed */
 #define LISTING_TEST_UNLISTED4 0x7f000001u /* 127.0.0.1: never listed */
 
@@ -31,8 +32,8 @@ struct listing_match {
 	struct entry_key allow_prefix;
 };
 
-/* Decides for the full-length address addr (IPv4, or IPv6 other than IPv4-mapped)
- * in the zone with record zone (NULL: never written, so nothing listed) whose
+/* Decides for the full-length address addr (IPv4, or IPv6 other than IPv4-mapped),
+ * or the name addr (a DNAME_EXACT key), in the zone with record zone (NULL: never written, so nothing listed) whose
  * exemption allowlist has record allow (NULL: none, or never written), at time now.
  * Returns an enum listing_verdict, or DNSBL_ESTORE. */
 int listing_decide(struct store_reader *r, const struct store_zone *zone,

@@ -25,9 +25,92 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-void rbldnsd_state_init(struct rbldnsd_state *st)
+void rbldnsd_state_init(struct rbldnsd_state *st, enum feed_keys keys)
 {
 	memset(st, 0, sizeof(*st));
+	st->keys = keys;
+}
+
+/* Fills a record's key from an entry key; an IPv4 prefix becomes the range. */
+static void record_set_key(struct feed_record *out, const struct entry_key *k)
+{
+	out->family = k->family;
+	if (k->family == ADDR_FAMILY_V4) {
+		out->lo = prefix4_addr(k);
+		out->hi = out->lo | ~prefix4_mask(k->len);
+	} else if (k != &out->key) {
+		out->key = *k;
+	}
+}
+
+/* Reads the key of a plain, csv or jsonl line (exactly len bytes) into out. */
+static int record_key(enum feed_keys keys, const char *s, size_t len, struct feed_record *out,
+		      const char **msg)
+{
+	struct entry_key k;
+	int rc = entry_key_parse(keys == FEED_KEYS_NAME, s, len, out->name_buf, &k);
+
+	if (rc == DNSBL_EHOSTBITS) {
+		*msg = "address has bits set beyond the prefix length";
+		return -1;
+	}
+	if (rc < 0) {
+		*msg = keys == FEED_KEYS_NAME
+			       ? "not a domain (example.com, *.example.com or .example.com)"
+			       : "not an IPv4 or IPv6 address or CIDR prefix";
+		return -1;
+	}
+	out->key = k;
+	record_set_key(out, &out->key);
+	return 0;
+}
+
+/* Parses the IPv6 forms of rbldnsd's ip6trie and ip6tset (see feed.h) into out. */
+static int parse_ip6(const char *s, size_t len, struct feed_record *out, const char **msg)
+{
+	char buf[128];
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len, n;
+	unsigned groups = 1;
+	bool full = memchr(s, '.', alen) != NULL;
+	struct entry_key k;
+	int rc;
+
+	if (alen == 0 || len > 64) {
+		*msg = "bad IPv6 address";
+		return -1;
+	}
+	for (size_t i = 0; i < alen; i++) {
+		if (s[i] == ':') {
+			groups++;
+			full = full || (i + 1 < alen && s[i + 1] == ':');
+		}
+	}
+	memcpy(buf, s, alen);
+	n = alen;
+	if (!full && groups < 8) {
+		/* leading groups only: the rest are zero, the length covers the given ones */
+		for (unsigned g = groups; g < 8; g++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ":0");
+		if (slash == NULL)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "/%u", 16 * groups);
+	}
+	if (slash != NULL) {
+		memcpy(buf + n, slash, len - alen);
+		n += len - alen;
+	}
+	memset(&k, 0, sizeof(k));
+	rc = prefix_parse(buf, n, &k);
+	if (rc == DNSBL_EHOSTBITS) {
+		*msg = "address has bits set beyond the prefix length";
+		return -1;
+	}
+	if (rc < 0) {
+		*msg = "bad IPv6 address or prefix";
+		return -1;
+	}
+	record_set_key(out, &k);
+	return 0;
 }
 
 /* Parses the address forms of ip4set (see feed.h) into [lo, hi]. */
@@ -364,17 +447,41 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 		len--;
 		trim(&line, &len);
 	}
-	size_t alen = 0;
-	while (alen < len && ((line[alen] >= '0' && line[alen] <= '9') || line[alen] == '.' ||
-			      line[alen] == '/' || line[alen] == '-'))
-		alen++;
-	if (alen < len && !is_blank(line[alen]) && line[alen] != ':' && line[alen] != '#' &&
-	    line[alen] != ';') {
-		*msg = "not an IPv4 address, prefix or range";
-		return FEED_LINE_ERROR;
+	size_t alen = 0, tlen = 0;
+	while (tlen < len && !is_blank(line[tlen]) && line[tlen] != '#' && line[tlen] != ';')
+		tlen++;
+	if (st->keys == FEED_KEYS_NAME) {
+		/* dnset: a name ends at a blank or at its value's ':' */
+		while (alen < tlen && line[alen] != ':')
+			alen++;
+		if (record_key(FEED_KEYS_NAME, line, alen, out, msg) < 0)
+			return FEED_LINE_ERROR;
+	} else if (memchr(line, ':', tlen) != NULL && memchr(line, '-', tlen) == NULL &&
+		   parse_ip6(line, tlen, out, msg) == 0) {
+		/* ip6trie, ip6tset: the whole first word (a value follows a blank) */
+		alen = tlen;
+	} else {
+		while (alen < len && ((line[alen] >= '0' && line[alen] <= '9') || line[alen] == '.' ||
+				      line[alen] == '/' || line[alen] == '-'))
+			alen++;
+		unsigned colons = 0;
+		for (size_t i = 0; i < tlen; i++)
+			colons += line[i] == ':';
+		if (colons >= 2 && memchr(line, '.', tlen) == NULL && line[alen] == ':' &&
+		    (alen == 0 || parse_range(line, alen, &out->lo, &out->hi, msg) < 0)) {
+			/* "fe80::x", "2001:zz::1": no IPv4 key and two colons */
+			*msg = "bad IPv6 address or prefix";
+			return FEED_LINE_ERROR;
+		}
+		if (alen < len && !is_blank(line[alen]) && line[alen] != ':' && line[alen] != '#' &&
+		    line[alen] != ';') {
+			*msg = "not an IPv4 address, prefix or range";
+			return FEED_LINE_ERROR;
+		}
+		if (parse_range(line, alen, &out->lo, &out->hi, msg) < 0)
+			return FEED_LINE_ERROR;
+		out->family = ADDR_FAMILY_V4;
 	}
-	if (parse_range(line, alen, &out->lo, &out->hi, msg) < 0)
-		return FEED_LINE_ERROR;
 	if (out->exclude)
 		return FEED_LINE_RECORD; /* an exclusion's value is ignored */
 
@@ -394,12 +501,10 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 	return FEED_LINE_RECORD;
 }
 
-enum feed_line plain_parse_line(const char *line, size_t len, struct feed_record *out,
-				const char **msg)
+enum feed_line plain_parse_line(enum feed_keys keys, const char *line, size_t len,
+				struct feed_record *out, const char **msg)
 {
-	struct entry_key p;
 	size_t alen = 0;
-	int rc;
 
 	*msg = NULL;
 	trim(&line, &len);
@@ -420,17 +525,8 @@ enum feed_line plain_parse_line(const char *line, size_t len, struct feed_record
 		*msg = "unexpected text after the address (plain format: one address or CIDR per line)";
 		return FEED_LINE_ERROR;
 	}
-	rc = prefix4_parse(line, alen, &p);
-	if (rc == DNSBL_EHOSTBITS) {
-		*msg = "address has bits set beyond the prefix length";
+	if (record_key(keys, line, alen, out, msg) < 0)
 		return FEED_LINE_ERROR;
-	}
-	if (rc < 0) {
-		*msg = "not an IPv4 address or CIDR prefix";
-		return FEED_LINE_ERROR;
-	}
-	out->lo = prefix4_addr(&p);
-	out->hi = out->lo | ~prefix4_mask(p.len);
 	return FEED_LINE_RECORD;
 }
 
@@ -465,6 +561,8 @@ static const char *const column_names[FEED_COL_COUNT] = {
 
 static int column_find(const char *name, size_t len)
 {
+	if (len == 4 && strncasecmp(name, "name", 4) == 0)
+		return FEED_COL_IP; /* the key column, as domain lists call it */
 	for (int i = 0; i < FEED_COL_COUNT; i++) {
 		const char *c = column_names[i];
 		if (strlen(c) == len && strncasecmp(c, name, len) == 0)
@@ -479,10 +577,9 @@ bool feed_source_valid(const char *s, size_t len)
 }
 
 /* Sets one known field of out from its text (exactly len bytes; empty = absent). */
-static int apply_field(int col, const char *v, size_t len, struct feed_record *out,
-		       const char **msg)
+static int apply_field(enum feed_keys keys, int col, const char *v, size_t len,
+		       struct feed_record *out, const char **msg)
 {
-	struct entry_key p;
 	uint32_t u;
 	int rc;
 
@@ -509,25 +606,10 @@ static int apply_field(int col, const char *v, size_t len, struct feed_record *o
 			len--;
 		}
 		if (len == 0) {
-			*msg = "empty ip";
+			*msg = keys == FEED_KEYS_NAME ? "empty name" : "empty ip";
 			return -1;
 		}
-		if (memchr(v, ':', len) != NULL) {
-			*msg = "IPv6 addresses are not supported in feeds yet";
-			return -1;
-		}
-		rc = prefix4_parse(v, len, &p);
-		if (rc == DNSBL_EHOSTBITS) {
-			*msg = "ip: address has bits set beyond the prefix length";
-			return -1;
-		}
-		if (rc < 0) {
-			*msg = "ip: not an IPv4 address or CIDR prefix";
-			return -1;
-		}
-		out->lo = prefix4_addr(&p);
-		out->hi = out->lo | ~prefix4_mask(p.len);
-		return 0;
+		return record_key(keys, v, len, out, msg);
 	case FEED_COL_TIMESTAMP:
 	case FEED_COL_FIRST_SEEN:
 	case FEED_COL_LAST_SEEN:
@@ -653,7 +735,9 @@ static int apply_field(int col, const char *v, size_t len, struct feed_record *o
 /* Resets the parts of a record that a line sets (the text buffers stay). */
 static void record_clear(struct feed_record *out)
 {
+	out->family = 0;
 	out->lo = out->hi = 0;
+	memset(&out->key, 0, sizeof(out->key));
 	out->exclude = false;
 	out->flags = 0;
 	out->a = 0;
@@ -667,9 +751,10 @@ static void record_clear(struct feed_record *out)
 	out->source[0] = '\0';
 }
 
-void csv_state_init(struct csv_state *st)
+void csv_state_init(struct csv_state *st, enum feed_keys keys)
 {
 	memset(st, 0, sizeof(*st));
+	st->keys = keys;
 	for (int i = 0; i < FEED_COL_COUNT; i++)
 		st->col[i] = -1;
 }
@@ -762,14 +847,14 @@ enum feed_line csv_parse_line(struct csv_state *st, const char *line, size_t len
 				continue; /* a column we do not use */
 			if (st->col[c] >= 0) {
 				*msg = "header: a column appears twice";
-				csv_state_init(st);
+				csv_state_init(st, st->keys);
 				return FEED_LINE_ERROR;
 			}
 			st->col[c] = i;
 		}
 		if (st->col[FEED_COL_IP] < 0) {
-			*msg = "header: no 'ip' column";
-			csv_state_init(st);
+			*msg = "header: no 'ip' (or 'name') column";
+			csv_state_init(st, st->keys);
 			return FEED_LINE_ERROR;
 		}
 		st->nfields = (unsigned)n;
@@ -785,14 +870,14 @@ enum feed_line csv_parse_line(struct csv_state *st, const char *line, size_t len
 	record_clear(out);
 	for (int c = 0; c < FEED_COL_COUNT; c++) {
 		int i = st->col[c];
-		if (i >= 0 && apply_field(c, field[i], flen[i], out, msg) < 0)
+		if (i >= 0 && apply_field(st->keys, c, field[i], flen[i], out, msg) < 0)
 			return FEED_LINE_ERROR;
 	}
 	return FEED_LINE_RECORD;
 }
 
-enum feed_line jsonl_parse_line(const char *line, size_t len, struct feed_record *out,
-				const char **msg)
+enum feed_line jsonl_parse_line(enum feed_keys keys, const char *line, size_t len,
+				struct feed_record *out, const char **msg)
 {
 	json_error_t jerr;
 	json_t *obj, *val;
@@ -847,14 +932,14 @@ enum feed_line jsonl_parse_line(const char *line, size_t len, struct feed_record
 		}
 		if (col == FEED_COL_IP)
 			have_ip = true;
-		if (apply_field(col, text, tlen, out, msg) < 0) {
+		if (apply_field(keys, col, text, tlen, out, msg) < 0) {
 			result = FEED_LINE_ERROR;
 			break;
 		}
 	}
 	json_decref(obj);
 	if (result == FEED_LINE_RECORD && !have_ip) {
-		*msg = "no \"ip\" member";
+		*msg = keys == FEED_KEYS_NAME ? "no \"name\" member" : "no \"ip\" member";
 		result = FEED_LINE_ERROR;
 	}
 	return result;

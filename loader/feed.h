@@ -1,7 +1,9 @@
-/* Line parsers for list files and trap feeds: "plain" (one IPv4 address or CIDR per
- * line), "rbldnsd" (ip4set / ip4trie data files), "csv" (a header row, then one hit
- * per row) and "jsonl" (one JSON object per line). Functions of (state, line): no
- * I/O; the caller reports problems as "file:line: reason". */
+/* Line parsers for list files and trap feeds: "plain" (one address, CIDR prefix or
+ * domain per line), "rbldnsd" (ip4set, ip4trie, ip6trie, ip6tset and dnset data
+ * files), "csv" (a header row, then one hit per row) and "jsonl" (one JSON object
+ * per line). Functions of (state, line): no I/O; the caller reports problems as
+ * "file:line: reason". What a line's key is read as (addresses or domains) is the
+ * zone's type, given as enum feed_keys. */
 #ifndef DNSBL_FEED_H
 #define DNSBL_FEED_H
 
@@ -9,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dname.h"
 #include "store.h"
 
 #define FEED_SOURCE_MAX STORE_NAME_MAX
@@ -23,9 +26,18 @@
 #define FEED_HAVE_REASON 0x40  /* reason */
 #define FEED_HAVE_SOURCE 0x80  /* source */
 
-/* One listed (or excluded) IPv4 range with its value and, from trap feeds, facts. */
+/* What the lines' keys are: the zone's type. */
+enum feed_keys {
+	FEED_KEYS_IP = 0,   /* IPv4 and IPv6 addresses, prefixes (and IPv4 ranges) */
+	FEED_KEYS_NAME = 1, /* domains: example.com, *.example.com, .example.com */
+};
+
+/* One listed (or excluded) key with its value and, from trap feeds, facts. */
 struct feed_record {
-	uint32_t lo, hi;   /* inclusive range, host order */
+	uint8_t family;    /* ADDR_FAMILY_V4: [lo, hi]; ADDR_FAMILY_V6 or _NAME: key */
+	uint32_t lo, hi;   /* an IPv4 inclusive range, host order */
+	struct entry_key key;             /* an IPv6 prefix, or a name in name_buf */
+	uint8_t name_buf[DNAME_KEY_MAX];  /* never copy a record: key points here */
 	bool exclude;      /* "!" entry */
 	uint8_t flags;     /* STORE_F_A, STORE_F_TXT, STORE_F_NOTXT */
 	uint32_t a;        /* with STORE_F_A, host order */
@@ -48,6 +60,7 @@ enum feed_line {
 
 /* Per-file rbldnsd parsing state: the ":A:TXT" default, $0-$9 and $= templates. */
 struct rbldnsd_state {
+	enum feed_keys keys;
 	bool has_default;
 	uint8_t def_flags;
 	uint32_t def_a;
@@ -60,22 +73,28 @@ struct rbldnsd_state {
 	char base[STORE_TXT_MAX + 1];
 };
 
-/* Resets st for a new file. */
-void rbldnsd_state_init(struct rbldnsd_state *st);
+/* Resets st for a new file of keys (ip: ip4set, ip4trie, ip6trie, ip6tset; name:
+ * dnset). */
+void rbldnsd_state_init(struct rbldnsd_state *st, enum feed_keys keys);
 
-/* Parses one line (without its newline) of an rbldnsd ip4set or ip4trie file.
- * Address forms: a.b.c.d, a.b.c (a /24), a.b and a, CIDR (a.b.c.d/n, a.b/n),
+/* Parses one line (without its newline) of an rbldnsd data file.
+ * IPv4 forms: a.b.c.d, a.b.c (a /24), a.b and a, CIDR (a.b.c.d/n, a.b/n),
  * ranges (a.b.c.d-e.f.g.h, prefix-prefix, a.b.c.d-h as a last-octet suffix).
+ * IPv6 forms (a ':' in the key): compressed addresses ("2001:db8::1", a /128),
+ * leading groups ("2001:db8:1:2", a /64: trailing zero groups left out) and either
+ * with /n. Domains (dnset): example.com, *.example.com, .example.com. A value
+ * follows after a blank.
  * Values: ":A:TXT", ":A" (default TXT), ":A:" (no TXT), "TXT" (default A); A is an
  * address or the last octet of 127.0.0.x. $n and $= are expanded here, "$" and "$$"
  * stay for the responder. *msg (static text) is set for NOTICE and ERROR. */
 enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, size_t len,
 				  struct feed_record *out, const char **msg);
 
-/* Parses one line of a plain list: an IPv4 address or CIDR, optional "!" for an
- * exclusion, "#" or ";" comments, surrounding blanks ignored. */
-enum feed_line plain_parse_line(const char *line, size_t len, struct feed_record *out,
-				const char **msg);
+/* Parses one line of a plain list: an IPv4 or IPv6 address or CIDR prefix (or with
+ * FEED_KEYS_NAME a domain), optional "!" for an exclusion, "#" or ";" comments,
+ * surrounding blanks ignored. */
+enum feed_line plain_parse_line(enum feed_keys keys, const char *line, size_t len,
+				struct feed_record *out, const char **msg);
 
 /* Parses a time: unix seconds ("1732350000") or RFC 3339
  * ("2026-11-23T10:00:00Z", "2026-11-23 10:00:00.5+01:00"; 't'/'z' in any case).
@@ -101,15 +120,16 @@ enum feed_column {
 
 /* Per-file csv state: whether the header was seen and where each column is. */
 struct csv_state {
+	enum feed_keys keys;
 	bool have_header;
 	unsigned nfields;             /* fields in the header */
 	int col[FEED_COL_COUNT];      /* field index of each known column, -1 if absent */
 };
 
-/* Resets st for a new file. */
-void csv_state_init(struct csv_state *st);
+/* Resets st for a new file of keys. */
+void csv_state_init(struct csv_state *st, enum feed_keys keys);
 
-/* Parses one csv line. Blank lines and lines starting with '#' are skipped; the first
+/* Parses one csv line. The key column is "ip" (or "name", any keys). Blank lines and lines starting with '#' are skipped; the first
  * other line is the header (SKIP, or ERROR without an "ip" column, with a duplicate
  * known column or over CSV_MAX_FIELDS fields). Later lines give a RECORD or an ERROR
  * (wrong field count, bad quoting, bad value). */
@@ -118,7 +138,7 @@ enum feed_line csv_parse_line(struct csv_state *st, const char *line, size_t len
 
 /* Parses one jsonl line (a JSON object with the csv column names as members). Blank
  * lines are skipped. Uses jansson (allocates internally, frees before returning). */
-enum feed_line jsonl_parse_line(const char *line, size_t len, struct feed_record *out,
-				const char **msg);
+enum feed_line jsonl_parse_line(enum feed_keys keys, const char *line, size_t len,
+				struct feed_record *out, const char **msg);
 
 #endif

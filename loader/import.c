@@ -163,6 +163,37 @@ static void count_outcome(struct import *im, int outcome)
 	}
 }
 
+/* Merges key p with what proto it sets (its reason, then its TXT, at texts). */
+static int merge_one(struct import *im, const struct entry_key *p, const struct proto *it,
+		     const char *texts)
+{
+	int outcome = 0, rc;
+	struct store_put put = {
+		.flags = it->flags,
+		.actor = STORE_ACTOR_SOURCE,
+		.source_id = it->source,
+		.a = it->a,
+		.seen = it->seen,
+		.first_seen = it->first,
+		.hits = it->hits,
+		.expires = it->expires,
+		.expires_set = it->expires_set,
+		.ttl = it->ttl,
+		.now = im->now,
+		.life = it->has_facts ? &im->life_facts : &im->life,
+		.reason = it->has_reason ? texts : NULL,
+		.reason_len = it->reason_len,
+		.txt = texts + it->reason_len,
+		.txt_len = it->txt_len,
+	};
+	if ((rc = store_merge(im->w, im->zone, p, &put, &outcome)) < 0) {
+		fprintf(stderr, "dnsbl-loader: %s: cannot store: %s\n", im->name, dnsbl_strerror(rc));
+		return rc;
+	}
+	count_outcome(im, outcome);
+	return 0;
+}
+
 /* Sorts the chunk and merges it into the store. */
 static int flush(struct import *im)
 {
@@ -172,34 +203,11 @@ static int flush(struct import *im)
 	for (uint32_t i = 0; i < im->nitems; i++) {
 		uint64_t key = im->keys[i];
 		const struct proto *it = &im->protos[key & ((1u << 26) - 1)];
-		const char *texts = im->arena + it->text_off;
 		struct entry_key p;
-		int outcome = 0, rc;
+		int rc;
 		prefix4_make(&p, (uint32_t)(key >> 26), (unsigned)(key >> 58));
-		struct store_put put = {
-			.flags = it->flags,
-			.actor = STORE_ACTOR_SOURCE,
-			.source_id = it->source,
-			.a = it->a,
-			.seen = it->seen,
-			.first_seen = it->first,
-			.hits = it->hits,
-			.expires = it->expires,
-			.expires_set = it->expires_set,
-			.ttl = it->ttl,
-			.now = im->now,
-			.life = it->has_facts ? &im->life_facts : &im->life,
-			.reason = it->has_reason ? texts : NULL,
-			.reason_len = it->reason_len,
-			.txt = texts + it->reason_len,
-			.txt_len = it->txt_len,
-		};
-		if ((rc = store_merge(im->w, im->zone, &p, &put, &outcome)) < 0) {
-			fprintf(stderr, "dnsbl-loader: %s: cannot store: %s\n", im->name,
-				dnsbl_strerror(rc));
+		if ((rc = merge_one(im, &p, it, im->arena + it->text_off)) < 0)
 			return rc;
-		}
-		count_outcome(im, outcome);
 	}
 	im->nitems = 0;
 	im->nprotos = 0;
@@ -329,6 +337,14 @@ static int record_add(struct import *im, struct feed_record *r, const char **msg
 	proto.txt_len = (uint16_t)txt_len;
 	if ((rc = source_id(im, r, &proto.source)) < 0)
 		return rc;
+	if (r->family != ADDR_FAMILY_V4) {
+		/* IPv6 prefixes and domains go in at once: lists of them are small next
+		 * to IPv4 ones, and the sort key above has room for IPv4 only */
+		char texts[STORE_REASON_MAX + STORE_TXT_MAX];
+		memcpy(texts, r->reason, r->reason_len);
+		memcpy(texts + r->reason_len, r->txt, txt_len);
+		return merge_one(im, &r->key, &proto, texts);
+	}
 	/* make room for the whole range first, so a flush never splits texts from items */
 	uint32_t span = r->hi - r->lo;
 	unsigned nprefixes = span == UINT32_MAX ? 1 : 64;
@@ -356,8 +372,9 @@ static int import_stream(struct import *im, struct input *in)
 	if (rec == NULL)
 		return DNSBL_ENOMEM;
 	memset(rec, 0, sizeof(*rec));
-	rbldnsd_state_init(&rst);
-	csv_state_init(&cst);
+	enum feed_keys keys = im->zc->type == ZONE_TYPE_NAME ? FEED_KEYS_NAME : FEED_KEYS_IP;
+	rbldnsd_state_init(&rst, keys);
+	csv_state_init(&cst, keys);
 	while ((r = input_next(in, &line, &len, &too_long)) > 0) {
 		const char *msg = NULL;
 		enum feed_line kind;
@@ -379,10 +396,10 @@ static int import_stream(struct import *im, struct input *in)
 				kind = csv_parse_line(&cst, line, len, rec, &msg);
 				break;
 			case FEED_FORMAT_JSONL:
-				kind = jsonl_parse_line(line, len, rec, &msg);
+				kind = jsonl_parse_line(keys, line, len, rec, &msg);
 				break;
 			default:
-				kind = plain_parse_line(line, len, rec, &msg);
+				kind = plain_parse_line(keys, line, len, rec, &msg);
 				break;
 			}
 		}
@@ -444,8 +461,10 @@ int import_run(const struct config *cfg, const struct import_opts *o)
 		fprintf(stderr, "dnsbl-loader: zone '%s' is not in %s\n", o->zone_name, cfg->path);
 		goto out;
 	}
-	if (im->zc->type != ZONE_TYPE_IP) {
-		fprintf(stderr, "dnsbl-loader: zone %s: only type = ip zones can be imported so far\n",
+	if (im->zc->type == ZONE_TYPE_COMBINED) {
+		fprintf(stderr,
+			"dnsbl-loader: zone %s is combined: it has no entries of its own; import "
+			"into one of its members\n",
 			im->zc->name);
 		goto out;
 	}

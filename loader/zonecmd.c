@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "dname.h"
 #include "feed.h"
 #include "store.h"
 #include "timeutil.h"
@@ -48,8 +49,15 @@ static void close_reader(struct store *s, struct store_reader *r)
 static const struct zone_config *zone_or_complain(const struct config *cfg, const char *name)
 {
 	const struct zone_config *zc = config_zone(cfg, name);
-	if (zc == NULL)
+	if (zc == NULL) {
 		fprintf(stderr, "dnsbl-loader: zone '%s' is not in %s\n", name, cfg->path);
+	} else if (zc->type == ZONE_TYPE_COMBINED) {
+		fprintf(stderr,
+			"dnsbl-loader: zone %s is combined: it has no entries of its own (use "
+			"one of its members)\n",
+			zc->name);
+		zc = NULL;
+	}
 	return zc;
 }
 
@@ -137,14 +145,14 @@ static void csv_field(FILE *f, const char *s, size_t n)
 static int export_one(const struct entry_key *p, const struct store_entry *e, void *arg)
 {
 	struct export_ctx *x = arg;
-	char pfx[ADDR_TEXT_MAX + 8], a[16];
+	char pfx[ENTRY_KEY_TEXT_MAX], a[16];
 	bool exclude = e->flags & STORE_F_EXCLUDE;
 
 	if (e->flags & STORE_F_PENDING)
 		return 0;
 	if (e->expires != 0 && e->expires <= x->now)
 		return 0;
-	prefix_format(p, x->format != EXPORT_CSV, pfx, sizeof(pfx));
+	entry_key_format(p, x->format != EXPORT_CSV, pfx, sizeof(pfx));
 	switch (x->format) {
 	case EXPORT_PLAIN:
 		fprintf(x->f, "%s%s\n", exclude ? "!" : "", pfx);
@@ -333,14 +341,19 @@ int cmd_stats(const struct config *cfg, const char *zone)
 
 /* --- delist --- */
 
-static int parse_key(const char *key, struct entry_key *p)
+/* Reads a command line's key for zone zc into *p (a name's bytes in buf). */
+static int parse_key(const struct zone_config *zc, const char *key, uint8_t *buf,
+		     struct entry_key *p)
 {
-	int rc = prefix4_parse(key, strlen(key), p);
+	bool names = zc->type == ZONE_TYPE_NAME;
+	int rc = entry_key_parse(names, key, strlen(key), buf, p);
 	if (rc == DNSBL_EHOSTBITS)
 		fprintf(stderr, "dnsbl-loader: %s: address has bits set beyond the prefix length\n",
 			key);
 	else if (rc < 0)
-		fprintf(stderr, "dnsbl-loader: %s: not an IPv4 address or CIDR prefix\n", key);
+		fprintf(stderr, "dnsbl-loader: %s: %s\n", key,
+			names ? "not a domain (example.com, *.example.com or .example.com)"
+			      : "not an IPv4 or IPv6 address or CIDR prefix");
 	return rc;
 }
 
@@ -352,12 +365,13 @@ int cmd_delist(const struct config *cfg, const char *zone, const char *key, cons
 	struct store_writer *w = NULL;
 	struct store_zone *z;
 	struct entry_key p;
+	uint8_t name[DNAME_KEY_MAX];
 	char actor_name[FEED_SOURCE_MAX + 16];
 	uint16_t actor_id;
 	size_t rlen = reason ? strlen(reason) : 0;
 	int rc;
 
-	if (zc == NULL || parse_key(key, &p) < 0)
+	if (zc == NULL || parse_key(zc, key, name, &p) < 0)
 		return EXIT_FAIL;
 	if (!feed_source_valid(actor, strlen(actor))) {
 		fprintf(stderr, "dnsbl-loader: --actor: 1 to 64 letters, digits or . _ - + @\n");
@@ -410,13 +424,13 @@ struct history_ctx {
 static int history_one(const struct store_event_rec *ev, void *arg)
 {
 	struct history_ctx *x = arg;
-	char when[TIME_TEXT_MAX], pfx[ADDR_TEXT_MAX + 8], actor[STORE_ACTOR_TEXT_MAX];
+	char when[TIME_TEXT_MAX], pfx[ENTRY_KEY_TEXT_MAX], actor[STORE_ACTOR_TEXT_MAX];
 
 	if (x->left == 0)
 		return 1;
 	x->left--;
 	time_format(ev->time, when);
-	prefix_format(&ev->prefix, 0, pfx, sizeof(pfx));
+	entry_key_format(&ev->prefix, 0, pfx, sizeof(pfx));
 	store_actor_format(x->r, ev->actor, ev->actor_id, actor, sizeof(actor));
 	printf("%s %s %s %s", when, store_event_name(ev->event), pfx, actor);
 	if (ev->reason_len > 0) {
@@ -434,9 +448,11 @@ int cmd_history(const struct config *cfg, const char *zone, const char *key, uns
 	struct store_reader *r;
 	struct store_zone z;
 	struct entry_key p;
+	uint8_t name[DNAME_KEY_MAX];
 	int rc;
 
-	if (zc == NULL || (key != NULL && parse_key(key, &p) < 0) || open_reader(cfg, &s, &r) < 0)
+	if (zc == NULL || (key != NULL && parse_key(zc, key, name, &p) < 0) ||
+	    open_reader(cfg, &s, &r) < 0)
 		return EXIT_FAIL;
 	struct history_ctx x = { r, limit };
 	rc = store_zone_get(r, zc->name, &z);

@@ -178,7 +178,6 @@ static void test_load_valid_full(void **state)
 		"[zone dbl.example]",
 		"type = name",
 		"policy = block",
-		"exempt = wl.example",
 		"ttl = 60",
 		"a = 127.0.1.2",
 		"txt = $ is listed",
@@ -256,7 +255,7 @@ static void test_load_valid_full(void **state)
 	z = config_zone(&cfg, "dbl.example");
 	assert_non_null(z);
 	assert_int_equal(z->type, ZONE_TYPE_NAME);
-	assert_string_equal(z->exempt, "wl.example");
+	assert_string_equal(z->exempt, "");
 	assert_int_equal(z->a, 0x7f000102);
 	assert_int_equal(z->ns_count, 3);
 	assert_int_equal(z->soa_refresh, 1);
@@ -527,6 +526,85 @@ static void test_err_exempt(void **state)
 	if (rc == 0)
 		config_free(&cfg);
 	assert_int_equal(rc, DNSBL_EINVAL);
+	/* an ip zone cannot be exempted by a name allowlist */
+	const char *l3[] = {"[server]", "db = /tmp/x", ZONE_BL, "exempt = dwl.example",
+			    "[zone dwl.example]", "type = name", "policy = allow",
+			    "soa = ns1.bl.example. hostmaster.bl.example. 3600 600 86400 120",
+			    "ns = ns1.bl.example.", NULL};
+	rc = config_load(write_lines(l3), &cfg, err, sizeof(err));
+	if (rc == 0)
+		config_free(&cfg);
+	assert_int_equal(rc, DNSBL_EINVAL);
+	assert_non_null(strstr(err, "another type"));
+}
+
+/* type = combined: members must exist, be ip or name zones of one type, and only
+ * combined zones have members */
+static void test_combined(void **state)
+{
+	(void)state;
+#define ZONE_OTHER(name, type)                                                     \
+	"[zone " name "]", "type = " type,                                         \
+		"soa = ns1.bl.example. hostmaster.bl.example. 3600 600 86400 120", \
+		"ns = ns1.bl.example."
+	const char *good[] = {"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("xbl.example", "ip"),
+			      ZONE_OTHER("zen.example", "combined"),
+			      "members = bl.example XBL.example.", NULL};
+	struct config cfg;
+	char err[4096] = "";
+	int rc = config_load(write_lines(good), &cfg, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("config_load = %d: %s", rc, err);
+	const struct zone_config *z = config_zone(&cfg, "zen.example");
+	assert_non_null(z);
+	assert_int_equal(z->type, ZONE_TYPE_COMBINED);
+	assert_int_equal(z->member_count, 2);
+	assert_string_equal(z->members[0], "bl.example");
+	assert_string_equal(z->members[1], "xbl.example");
+	assert_string_equal(config_zone_type_name(z->type), "combined");
+	config_free(&cfg);
+
+	static const struct {
+		const char *lines[24];
+		const char *want;
+	} bad[] = {
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"), NULL},
+		 "needs members"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"),
+		  "members = bl.example nosuch.example", NULL},
+		 "nosuch.example"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("dbl.example", "name"),
+		  ZONE_OTHER("zen.example", "combined"), "members = bl.example dbl.example", NULL},
+		 "mix"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"),
+		  "members = bl.example bl.example", NULL},
+		 "twice"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"),
+		  "members = zen.example", NULL},
+		 "itself combined"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, "members = bl.example", NULL},
+		 "only for type = combined"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"),
+		  "members = bl.example", "exempt = bl.example", NULL},
+		 "no exempt"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"),
+		  "members = a.example b.example c.example d.example e.example f.example "
+		  "g.example h.example i.example",
+		  NULL},
+		 "more than 8"},
+		{{"[server]", "db = /tmp/x", ZONE_BL, ZONE_OTHER("zen.example", "combined"),
+		  "members = bad..name", NULL},
+		 "bad zone name"},
+	};
+#undef ZONE_OTHER
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		rc = config_load(write_lines(bad[i].lines), &cfg, err, sizeof(err));
+		if (rc == 0)
+			config_free(&cfg);
+		if (rc != DNSBL_EINVAL || strstr(err, bad[i].want) == NULL)
+			fail_msg("case %zu: rc %d, err \"%s\", want \"%s\"", i, rc, err, bad[i].want);
+	}
 }
 
 static void test_err_no_zone(void **state)
@@ -765,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_err_duplicates),
 		cmocka_unit_test(test_err_missing_soa_ns),
 		cmocka_unit_test(test_err_exempt),
+		cmocka_unit_test(test_combined),
 		cmocka_unit_test(test_err_no_zone),
 		cmocka_unit_test(test_err_all_reported),
 		cmocka_unit_test(test_err_truncated),

@@ -40,7 +40,7 @@ static int teardown(void **state)
 static int reset(void **state)
 {
 	(void)state;
-	rbldnsd_state_init(&st);
+	rbldnsd_state_init(&st, FEED_KEYS_IP);
 	return 0;
 }
 
@@ -68,7 +68,7 @@ static enum feed_line pl(const char *line)
 	size_t n = strlen(line);
 	memset(&rec, 0xa5, sizeof(rec));
 	msg = NULL;
-	return plain_parse_line(guard_put(&gb, line, n), n, &rec, &msg);
+	return plain_parse_line(FEED_KEYS_IP, guard_put(&gb, line, n), n, &rec, &msg);
 }
 
 static void want_kind(const char *line, enum feed_line got, enum feed_line want)
@@ -264,7 +264,7 @@ static void test_rb_default_line(void **state)
 	assert_false(rec.flags & STORE_F_TXT);
 
 	/* a new file starts without the default */
-	rbldnsd_state_init(&st);
+	rbldnsd_state_init(&st, FEED_KEYS_IP);
 	rb_range("192.0.2.9", A4(192, 0, 2, 9), A4(192, 0, 2, 9));
 	assert_int_equal(rec.flags, 0);
 }
@@ -408,16 +408,19 @@ static void test_rb_errors(void **state)
 		":300:x",
 		"1.2.3.4/24/",
 		"1.2.3.4x",
-		"2001:db8::1",
+		"2001:db8::1/129",
+		"2001:zz::1",
+		"fe80::1::2",
+		"2001:db8::1-2001:db8::9",
 		NULL,
 	};
 	for (int i = 0; bad[i]; i++) {
-		rbldnsd_state_init(&st);
+		rbldnsd_state_init(&st, FEED_KEYS_IP);
 		rb_error(bad[i]);
 	}
 
 	/* a bad default line leaves the previous default in place */
-	rbldnsd_state_init(&st);
+	rbldnsd_state_init(&st, FEED_KEYS_IP);
 	rb_skip(":127.0.0.2:good");
 	rb_error(":300:bad");
 	rb_range("1.2.3.4", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
@@ -538,7 +541,7 @@ static void test_rb_length_bounded(void **state)
 		size_t len = strlen(lines[i]);
 		for (size_t n = 0; n <= len; n++) {
 			struct rbldnsd_state s2;
-			rbldnsd_state_init(&s2);
+			rbldnsd_state_init(&s2, FEED_KEYS_IP);
 			enum feed_line k = rbldnsd_parse_line(&s2, guard_put(&gb, lines[i], n), n,
 							       &rec, &msg);
 			assert_true(k == FEED_LINE_RECORD || k == FEED_LINE_SKIP ||
@@ -567,7 +570,7 @@ static void test_rb_random_garbage(void **state)
 			line[i] = (iter & 1) ? alphabet[random() % (sizeof(alphabet) - 1)]
 					     : (char)(random() & 0xff);
 		if (iter % 97 == 0)
-			rbldnsd_state_init(&st);
+			rbldnsd_state_init(&st, FEED_KEYS_IP);
 		msg = NULL;
 		enum feed_line k = rbldnsd_parse_line(&st, guard_put(&gb, line, n), n, &rec, &msg);
 		if (k == FEED_LINE_RECORD) {
@@ -581,7 +584,7 @@ static void test_rb_random_garbage(void **state)
 		} else {
 			assert_int_equal(k, FEED_LINE_SKIP);
 		}
-		k = plain_parse_line(guard_put(&gb, line, n), n, &rec, &msg);
+		k = plain_parse_line(FEED_KEYS_IP, guard_put(&gb, line, n), n, &rec, &msg);
 		if (k == FEED_LINE_RECORD)
 			assert_true(rec.lo <= rec.hi);
 	}
@@ -628,11 +631,11 @@ static void test_plain(void **state)
 	/* length-bounded */
 	char buf[32];
 	memcpy(buf, "10.0.0.0/8 junk", 16);
-	assert_int_equal(plain_parse_line(buf, 10, &rec, &msg), FEED_LINE_RECORD);
+	assert_int_equal(plain_parse_line(FEED_KEYS_IP, buf, 10, &rec, &msg), FEED_LINE_RECORD);
 	assert_int_equal(rec.lo, A4(10, 0, 0, 0));
 	assert_int_equal(rec.hi, A4(10, 255, 255, 255));
 	memcpy(buf, "1.2.3.45", 9);
-	assert_int_equal(plain_parse_line(buf, 7, &rec, &msg), FEED_LINE_RECORD);
+	assert_int_equal(plain_parse_line(FEED_KEYS_IP, buf, 7, &rec, &msg), FEED_LINE_RECORD);
 	assert_int_equal(rec.lo, A4(1, 2, 3, 4));
 }
 

@@ -54,7 +54,7 @@ static int teardown(void **state)
 static int reset(void **state)
 {
 	(void)state;
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	return 0;
 }
 
@@ -162,7 +162,7 @@ static enum feed_line jsn(const char *line, size_t n)
 {
 	memset(&rec, 0xa5, sizeof(rec));
 	msg = NULL;
-	return jsonl_parse_line(guard_put(&gb, line, n), n, &rec, &msg);
+	return jsonl_parse_line(FEED_KEYS_IP, guard_put(&gb, line, n), n, &rec, &msg);
 }
 
 static enum feed_line js(const char *line)
@@ -209,7 +209,7 @@ static void csv_err(const char *line)
 /* Sets a fresh state with header hdr, then expects line to be an error. */
 static void csv_err_with(const char *hdr, const char *line)
 {
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_hdr(hdr);
 	csv_err(line);
 }
@@ -635,7 +635,7 @@ static void test_csv_state_init(void **state)
 	(void)state;
 	struct csv_state s;
 	memset(&s, 0x5a, sizeof(s));
-	csv_state_init(&s);
+	csv_state_init(&s, FEED_KEYS_IP);
 	assert_false(s.have_header);
 	for (int i = 0; i < FEED_COL_COUNT; i++)
 		assert_int_equal(s.col[i], -1);
@@ -740,7 +740,7 @@ static void test_csv_header_unknown_columns(void **state)
 	want_have(line, 0);
 	assert_int_equal(rec.flags, 0);
 	/* an unknown column named twice is still ignored */
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_hdr("ip,x,x,note,NOTE");
 	csv_rec("1.2.3.4,a,b,c,d");
 	want_range("1.2.3.4,a,b,c,d", A4(1, 2, 3, 4), A4(1, 2, 3, 4), false);
@@ -750,18 +750,18 @@ static void test_csv_header_missing_ip(void **state)
 {
 	(void)state;
 	csv_err("timestamp,reason");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("address,reason");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ipv4");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("i p");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("reason");
 	/* a data line where the header should be has no "ip" column */
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("192.0.2.1");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("192.0.2.1,spam");
 }
 
@@ -769,15 +769,15 @@ static void test_csv_header_duplicate(void **state)
 {
 	(void)state;
 	csv_err("ip,ip");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ip,IP");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ip,reason,REASON");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ttl,ip,Ttl");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ip,hits,expires,hits");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ip,timestamp,first_seen,last_seen,timestamp");
 }
 
@@ -800,11 +800,11 @@ static void test_csv_header_max_fields(void **state)
 	want_range(row, A4(1, 2, 3, 4), A4(1, 2, 3, 4), false);
 
 	/* one field more in the header is an error */
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	snprintf(line + n, sizeof(line) - (size_t)n, ",extra");
 	csv_err(line);
 	/* and many more */
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	n = snprintf(line, sizeof(line), "ip");
 	for (int i = 1; i < 300; i++)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ",");
@@ -846,7 +846,7 @@ static void test_csv_reinit_new_file(void **state)
 	(void)state;
 	csv_hdr("ip,reason");
 	csv_rec("1.2.3.4,x");
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	assert_false(cst.have_header);
 	/* the next line is a header again */
 	csv_hdr("source,ip");
@@ -864,7 +864,7 @@ static void test_csv_header_error_then_header(void **state)
 	static const char *const bad[] = {"timestamp,reason", "ip,reason,REASON",
 					  "reason,ip,reason", NULL};
 	for (int i = 0; bad[i]; i++) {
-		csv_state_init(&cst);
+		csv_state_init(&cst, FEED_KEYS_IP);
 		csv_err(bad[i]);
 		assert_false(cst.have_header);
 		csv_hdr("reason,ip");
@@ -957,7 +957,7 @@ static void test_csv_unterminated_quote(void **state)
 	csv_err_with("ip,reason", "1.2.3.4,\"");
 	csv_err_with("ip,reason", "1.2.3.4,\"ends with doubled\"\"");
 	/* in a header */
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_err("ip,\"reason");
 }
 
@@ -980,7 +980,7 @@ static void test_csv_field_count(void **state)
 	csv_err_with("ip", ",1.2.3.4");
 	csv_err_with("ip", "1.2.3.4,\"a,b\"");
 	/* a quoted comma is no separator: the count is right */
-	csv_state_init(&cst);
+	csv_state_init(&cst, FEED_KEYS_IP);
 	csv_hdr("ip,reason");
 	csv_rec("1.2.3.4,\"a,b\"");
 }
@@ -1043,14 +1043,45 @@ static void test_csv_ip_host_bits(void **state)
 	csv_err_with("ip", "!10.0.0.1/24");
 }
 
+/* Sets a fresh state with header hdr, then expects line to give the IPv6 key want
+ * (text as prefix_format writes it) or, with want NULL, an error. */
+static void csv_v6_with(const char *hdr, const char *line, const char *want)
+{
+	char got[ENTRY_KEY_TEXT_MAX];
+	csv_state_init(&cst, FEED_KEYS_IP);
+	csv_hdr(hdr);
+	if (want == NULL) {
+		csv_err(line);
+		return;
+	}
+	csv_rec(line);
+	if (rec.family == ADDR_FAMILY_V4) {
+		snprintf(got, sizeof(got), "v4 0x%08x-0x%08x", rec.lo, rec.hi);
+	} else {
+		assert_int_equal(rec.family, ADDR_FAMILY_V6);
+		entry_key_format(&rec.key, 0, got, sizeof(got));
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("\"%s\": key %s, want %s", line, got, want);
+}
+
+/* IPv6 keys in feeds: addresses and prefixes; a mapped address is the IPv4 one */
 static void test_csv_ip_ipv6(void **state)
 {
 	(void)state;
-	csv_err_with("ip", "2001:db8::1");
-	csv_err_with("ip", "::1");
-	csv_err_with("ip", "::ffff:1.2.3.4");
-	csv_err_with("ip", "2001:db8::/32");
-	csv_err_with("ip,reason", "\"2001:db8::1\",x");
+	csv_v6_with("ip", "2001:db8::1", "2001:db8::1/128");
+	csv_v6_with("ip", "::1", "::1/128");
+	csv_v6_with("ip", "::ffff:1.2.3.4", "v4 0x01020304-0x01020304");
+	csv_v6_with("ip", "2001:db8::/32", "2001:db8::/32");
+	csv_v6_with("ip", "!2001:DB8:0:0::7", "2001:db8::7/128");
+	assert_true(rec.exclude);
+	csv_v6_with("ip,reason", "\"2001:db8::1\",x", "2001:db8::1/128");
+	csv_v6_with("ip", "2001:db8::1/129", NULL);
+	csv_v6_with("ip", "2001:db8::1/64", NULL); /* host bits */
+	csv_v6_with("ip", "2001:db8:::1", NULL);
+	csv_v6_with("ip", "2001:db8::g", NULL);
+	csv_v6_with("ip", "1:2:3:4:5:6:7:8:9", NULL);
+	csv_v6_with("ip", "2001:db8", NULL); /* rbldnsd's leading-groups form is not a feed's */
 }
 
 static void test_csv_ip_bad(void **state)
@@ -1418,7 +1449,7 @@ static void test_csv_error_then_record(void **state)
 	csv_hdr("ip,reason");
 	csv_err("1.2.3.4,\"unterminated");
 	csv_err("1.2.3.4");
-	csv_err("2001:db8::1,x");
+	csv_err("2001:db8::1/200,x");
 	csv_rec("5.6.7.8,fine");
 	want_range("5.6.7.8", A4(5, 6, 7, 8), A4(5, 6, 7, 8), false);
 	want_reason("fine");
@@ -1451,7 +1482,7 @@ static void test_csv_length_bounded(void **state)
 	for (int i = 0; lines[i]; i++) {
 		size_t len = strlen(lines[i]);
 		for (size_t n = 0; n <= len; n++) {
-			csv_state_init(&cst);
+			csv_state_init(&cst, FEED_KEYS_IP);
 			if (i > 0)
 				csv_hdr(ALL_COLUMNS);
 			msg = NULL;
@@ -1489,7 +1520,7 @@ static void test_csv_random_garbage(void **state)
 	srandom(4242);
 	for (int iter = 0; iter < 100000; iter++) {
 		if (iter % 50 == 0) {
-			csv_state_init(&cst);
+			csv_state_init(&cst, FEED_KEYS_IP);
 			if (iter % 100 == 0)
 				csv_hdr(ALL_COLUMNS);
 		}
@@ -1716,9 +1747,10 @@ static void test_jsonl_ip_bad(void **state)
 {
 	(void)state;
 	js_err("{\"ip\":\"\"}");
-	js_err("{\"ip\":\"2001:db8::1\"}");
-	js_err("{\"ip\":\"::ffff:1.2.3.4\"}");
+	js_err("{\"ip\":\"2001:db8::1/33\"}");
+	js_err("{\"ip\":\"::ffff:1.2.3.4/120\"}");
 	js_err("{\"ip\":\"10.1.2.3/8\"}");
+	js_err("{\"name\":\"example.com\"}"); /* a name in an ip zone's feed */
 	js_err("{\"ip\":\"256.0.0.1\"}");
 	js_err("{\"ip\":\"garbage\"}");
 }
@@ -1887,7 +1919,7 @@ static void test_jsonl_length_bounded(void **state)
 	(void)state;
 	static const char buf[] = "{\"ip\":\"1.2.3.4\"}garbage";
 	msg = NULL;
-	assert_int_equal(jsonl_parse_line(buf, 16, &rec, &msg), FEED_LINE_RECORD);
+	assert_int_equal(jsonl_parse_line(FEED_KEYS_IP, buf, 16, &rec, &msg), FEED_LINE_RECORD);
 	assert_int_equal(rec.lo, A4(1, 2, 3, 4));
 
 	static const char *const lines[] = {
