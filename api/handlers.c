@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "dname.h"
 #include "err.h"
 #include "listing.h"
 #include "log.h"
@@ -20,7 +21,7 @@
 #define LIMIT_MAX 1000
 #define LOOKUP_HISTORY 10
 #define TTL_MAX (10u * 366 * 86400)
-#define KEY_TEXT_MAX (ADDR_TEXT_MAX + 8)
+#define KEY_TEXT_MAX ENTRY_KEY_TEXT_MAX
 #define OPERATOR_PREFIX "operator:"
 
 /* --- responses --- */
@@ -137,7 +138,7 @@ static json_t *text_json(const char *s, size_t len)
 static json_t *key_json(const struct entry_key *p)
 {
 	char buf[KEY_TEXT_MAX];
-	prefix_format(p, 1, buf, sizeof(buf));
+	entry_key_format(p, 1, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -307,19 +308,32 @@ static bool limit_param(const struct api_request *req, unsigned *out, struct api
 	return true;
 }
 
-/* Parses a key for zone zc. Sends the error response and returns false when it is
- * not one. */
-static bool key_parse(const struct zone_config *zc, const char *key, struct entry_key *p,
-		      struct api_response *r)
+/* Sends 400 and returns false for a combined zone, which has no entries of its own. */
+static bool has_entries(const struct zone_config *zc, struct api_response *r)
+{
+	if (zc->type != ZONE_TYPE_COMBINED)
+		return true;
+	reply_error(r, 400, "zone %s is combined: it has no entries of its own (use one of its members)",
+		    zc->name);
+	return false;
+}
+
+/* Parses a key for zone zc (a name's bytes go to buf, DNAME_KEY_MAX). Sends the error
+ * response and returns false when it is not one. */
+static bool key_parse(const struct zone_config *zc, const char *key, uint8_t *buf,
+		      struct entry_key *p, struct api_response *r)
 {
 	size_t len = strlen(key);
-	if (zc->type == ZONE_TYPE_NAME) {
-		reply_error(r, 501, "zone %s: domain zones are not implemented yet", zc->name);
+	if (!has_entries(zc, r))
 		return false;
-	}
-	int rc = prefix_parse(key, len, p);
+	int rc = entry_key_parse(zc->type == ZONE_TYPE_NAME, key, len, buf, p);
 	if (rc == 0)
 		return true;
+	if (zc->type == ZONE_TYPE_NAME) {
+		reply_error(r, 400, "%.80s%s: not a domain (example.com, *.example.com or .example.com)",
+			    key, len > 80 ? "..." : "");
+		return false;
+	}
 	if (rc == DNSBL_EHOSTBITS) {
 		char fixed[KEY_TEXT_MAX];
 		prefix_format(p, 0, fixed, sizeof(fixed));
@@ -506,6 +520,13 @@ static void get_zones(struct api *a, struct api_response *r)
 				  (json_int_t)(present ? store_zone_count(rd, &rec) : 0),
 				  "tombstones", (json_int_t)(present ? store_tomb_count(rd, &rec) : 0),
 				  "serial", (json_int_t)(present ? rec.serial : 0)));
+		if (zc->type == ZONE_TYPE_COMBINED) {
+			json_t *members = json_array();
+			for (unsigned m = 0; m < zc->member_count; m++)
+				json_array_append_new(members, json_string(zc->members[m]));
+			json_object_set_new(json_array_get(zones, json_array_size(zones) - 1),
+					    "members", members);
+		}
 	}
 	store_reader_free(rd);
 	reply_json(r, 200, json_pack("{s:o}", "zones", zones));
@@ -530,7 +551,7 @@ static json_t *lookup_zone(struct store_reader *rd, const struct config *cfg,
 	const struct zone_config *xc = zc->exempt[0] ? config_zone(cfg, zc->exempt) : NULL;
 	struct listing_match m;
 	json_t *res, *entry = json_null(), *answer_txt = json_null(), *history;
-	char ip[ADDR_TEXT_MAX], out[TXT_EXPANDED_MAX];
+	char subst[DNAME_TEXT_MAX], out[TXT_EXPANDED_MAX];
 
 	if (store_zone_get(rd, zc->name, &rec) == 0)
 		zrec = &rec;
@@ -554,8 +575,11 @@ static json_t *lookup_zone(struct store_reader *rd, const struct config *cfg,
 			tlen = m.entry.txt_len;
 		}
 		if (tpl != NULL) {
-			size_t iplen = addr_format(addr, ip, sizeof(ip));
-			answer_txt = text_json(out, txt_expand(tpl, tlen, ip, iplen, out, sizeof(out)));
+			size_t slen = addr->family == ADDR_FAMILY_NAME
+					      ? dname_format(addr, 0, subst, sizeof(subst))
+					      : addr_format(addr, subst, sizeof(subst));
+			answer_txt =
+				text_json(out, txt_expand(tpl, tlen, subst, slen, out, sizeof(out)));
 		}
 	}
 	bool has_entry = v == LISTING_LISTED || v == LISTING_EXCLUDED || v == LISTING_EXEMPT;
@@ -579,59 +603,69 @@ static json_t *lookup_zone(struct store_reader *rd, const struct config *cfg,
 	return res;
 }
 
-/* Letters, digits, "-", "_" and dots only: what a domain list could hold. */
-static bool hostname_like(const char *s)
+/* The result of combined zone zc from its members' results (in results). */
+static json_t *lookup_combined(const struct zone_config *zc, json_t *results)
 {
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
-}
+	json_t *by = json_array();
+	size_t i;
+	json_t *one;
 
-static bool any_name_zone(const struct config *cfg)
-{
-	for (unsigned i = 0; i < cfg->zone_count; i++)
-		if (cfg->zones[i].type == ZONE_TYPE_NAME)
-			return true;
-	return false;
+	for (unsigned m = 0; m < zc->member_count; m++) {
+		json_array_foreach(results, i, one) {
+			const char *zn = json_string_value(json_object_get(one, "zone"));
+			if (zn != NULL && strcmp(zn, zc->members[m]) == 0 &&
+			    json_is_true(json_object_get(one, "listed")))
+				json_array_append_new(by, json_string(zn));
+		}
+	}
+	return json_pack("{s:s s:s s:b s:o}", "zone", zc->name, "type", "combined", "listed",
+			 json_array_size(by) > 0, "listed_by", by);
 }
 
 static void get_lookup(struct api *a, const char *query, struct api_response *r)
 {
 	struct entry_key addr;
-	struct dname d;
-	int rc = prefix_parse(query, strlen(query), &addr);
+	uint8_t name[DNAME_KEY_MAX];
+	size_t qlen = strlen(query);
+	int rc = prefix_parse(query, qlen, &addr);
+	enum zone_type type = ZONE_TYPE_IP;
 
 	if (rc == 0 && addr.len != (addr.family == ADDR_FAMILY_V4 ? 32 : 128)) {
 		reply_error(r, 400, "%.80s: a lookup takes an address, not a prefix", query);
 		return;
 	}
 	if (rc < 0) {
-		if (hostname_like(query) && dname_from_text(query, &d) == 0 && any_name_zone(a->cfg))
-			reply_error(r, 501, "domain lookups are not implemented yet");
-		else
-			reply_error(r, 400, "%.80s: not an IP address", query);
-		return;
+		/* not an address: a domain, looked up in the name zones */
+		if (dname_parse(query, qlen, name, &addr) < 0 || addr.len != DNAME_EXACT) {
+			reply_error(r, 400, "%.80s%s: not an IP address or a domain", query,
+				    qlen > 80 ? "..." : "");
+			return;
+		}
+		type = ZONE_TYPE_NAME;
 	}
 	struct store_reader *rd = reader_open(a, r);
 	if (rd == NULL)
 		return;
 	struct zone_ids ids;
 	uint32_t now = (uint32_t)time(NULL);
-	char text[ADDR_TEXT_MAX];
+	char text[ENTRY_KEY_TEXT_MAX];
 	json_t *results = json_array();
 	zone_ids_load(&ids, a->cfg, rd);
 	rc = 0;
 	for (unsigned i = 0; rc == 0 && i < a->cfg->zone_count; i++) {
 		const struct zone_config *zc = &a->cfg->zones[i];
-		if (zc->type != ZONE_TYPE_IP)
+		if (zc->type != type)
 			continue;
 		json_t *one = lookup_zone(rd, a->cfg, &ids, zc, &addr, now, &rc);
 		if (one != NULL)
 			json_array_append_new(results, one);
+	}
+	for (unsigned i = 0; rc == 0 && i < a->cfg->zone_count; i++) {
+		const struct zone_config *zc = &a->cfg->zones[i];
+		const struct zone_config *m0 =
+			zc->member_count ? config_zone(a->cfg, zc->members[0]) : NULL;
+		if (zc->type == ZONE_TYPE_COMBINED && m0 != NULL && m0->type == type)
+			json_array_append_new(results, lookup_combined(zc, results));
 	}
 	store_reader_free(rd);
 	if (rc < 0) {
@@ -639,7 +673,7 @@ static void get_lookup(struct api *a, const char *query, struct api_response *r)
 		reply_store_error(r, rc);
 		return;
 	}
-	addr_format(&addr, text, sizeof(text));
+	entry_key_format(&addr, 1, text, sizeof(text));
 	reply_json(r, 200, json_pack("{s:s s:o}", "query", text, "results", results));
 }
 
@@ -654,7 +688,7 @@ static void get_entry(struct api *a, const struct zone_config *zc, const struct 
 
 	if (rd == NULL)
 		return;
-	prefix_format(p, 1, key, sizeof(key));
+	entry_key_format(p, 1, key, sizeof(key));
 	int rc = store_zone_get(rd, zc->name, &rec);
 	if (rc == 0)
 		rc = store_entry_get(rd, &rec, p, &e);
@@ -872,7 +906,7 @@ static void location_of(const struct zone_config *zc, const struct entry_key *p,
 {
 	char key[KEY_TEXT_MAX], enc[3 * KEY_TEXT_MAX];
 	size_t n = 0;
-	prefix_format(p, 1, key, sizeof(key));
+	entry_key_format(p, 1, key, sizeof(key));
 	for (const char *c = key; *c && n + 4 < sizeof(enc); c++) {
 		if (*c == '/') {
 			memcpy(enc + n, "%2F", 3);
@@ -996,7 +1030,7 @@ static void delete_entry(struct api *a, const struct api_request *req,
 	struct store_entry e;
 	struct entry_key covering;
 	uint16_t actor_id;
-	char key[KEY_TEXT_MAX], msg[600];
+	char key[KEY_TEXT_MAX], msg[1400];
 	int rc;
 
 	if (body == NULL)
@@ -1016,7 +1050,7 @@ static void delete_entry(struct api *a, const struct api_request *req,
 		json_decref(body);
 		return;
 	}
-	prefix_format(p, 1, key, sizeof(key));
+	entry_key_format(p, 1, key, sizeof(key));
 	rc = store_writer_entry_get(w, z, p, &e);
 	if (rc == 0) {
 		int st = store_entry_state(&e, now);
@@ -1043,7 +1077,7 @@ static void delete_entry(struct api *a, const struct api_request *req,
 	store_writer_abort(w);
 	if (rc == 0 && !(e.flags & STORE_F_EXCLUDE)) {
 		char cov[KEY_TEXT_MAX];
-		prefix_format(&covering, 1, cov, sizeof(cov));
+		entry_key_format(&covering, 1, cov, sizeof(cov));
 		snprintf(msg, sizeof(msg),
 			 "%s has no entry of its own in %s but is listed by %s: delete that "
 			 "entry, or PUT {\"exclude\": true} for %s",
@@ -1062,7 +1096,7 @@ struct page_walk {
 	json_t *list;
 	unsigned left;
 	bool more;
-	struct entry_key last;
+	char last[KEY_TEXT_MAX]; /* the last key's text, the next cursor */
 	uint32_t now;
 };
 
@@ -1074,7 +1108,7 @@ static int page_one(const struct entry_key *p, const struct store_entry *e, void
 		return 1;
 	}
 	w->left--;
-	w->last = *p;
+	entry_key_format(p, 1, w->last, sizeof(w->last));
 	json_t *j = entry_json(w->rd, w->zc, p, e, w->now);
 	if (j == NULL || json_array_append_new(w->list, j) < 0)
 		return DNSBL_ENOMEM;
@@ -1086,13 +1120,14 @@ static void list_entries(struct api *a, const struct api_request *req,
 {
 	static const char *const allowed[] = { "cursor", "limit", NULL };
 	struct entry_key after;
+	uint8_t name[DNAME_KEY_MAX];
 	const char *cursor;
 	unsigned limit;
 
-	if (!params_check(req, allowed, r) || !limit_param(req, &limit, r))
+	if (!has_entries(zc, r) || !params_check(req, allowed, r) || !limit_param(req, &limit, r))
 		return;
 	if ((cursor = param(req, "cursor")) != NULL && *cursor != '\0' &&
-	    prefix_parse(cursor, strlen(cursor), &after) != 0) {
+	    entry_key_parse(zc->type == ZONE_TYPE_NAME, cursor, strlen(cursor), name, &after) != 0) {
 		reply_error(r, 400, "cursor: not a key (use a previous next_cursor)");
 		return;
 	}
@@ -1100,7 +1135,7 @@ static void list_entries(struct api *a, const struct api_request *req,
 	struct store_reader *rd = reader_open(a, r);
 	if (rd == NULL)
 		return;
-	struct page_walk w = { rd, zc, json_array(), limit, false, { 0 }, (uint32_t)time(NULL) };
+	struct page_walk w = { rd, zc, json_array(), limit, false, "", (uint32_t)time(NULL) };
 	struct store_zone rec;
 	int rc = store_zone_get(rd, zc->name, &rec);
 	if (rc == 0)
@@ -1114,7 +1149,7 @@ static void list_entries(struct api *a, const struct api_request *req,
 		return;
 	}
 	reply_json(r, 200, json_pack("{s:s s:o s:o}", "zone", zc->name, "entries", w.list,
-				     "next_cursor", w.more ? key_json(&w.last) : json_null()));
+				     "next_cursor", w.more ? json_string(w.last) : json_null()));
 }
 
 static void get_history(struct api *a, const struct api_request *req, struct api_response *r)
@@ -1124,6 +1159,7 @@ static void get_history(struct api *a, const struct api_request *req, struct api
 		   *since_text = param(req, "since"), *cursor = param(req, "cursor");
 	const struct zone_config *zc = NULL;
 	struct entry_key p;
+	uint8_t name[DNAME_KEY_MAX];
 	uint32_t since = 0;
 	uint64_t before = UINT64_MAX;
 	unsigned limit;
@@ -1139,7 +1175,7 @@ static void get_history(struct api *a, const struct api_request *req, struct api
 			reply_error(r, 400, "key: needs zone");
 			return;
 		}
-		if (!key_parse(zc, key, &p, r))
+		if (!key_parse(zc, key, name, &p, r))
 			return;
 	}
 	if (since_text != NULL && time_parse(since_text, strlen(since_text), &since) < 0) {
@@ -1309,6 +1345,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
 	if (rt != R_ENTRIES && rt != R_HISTORY && !params_check(req, none, resp))
 		return;
 	struct entry_key p;
+	uint8_t name[DNAME_KEY_MAX];
 	switch (rt) {
 	case R_OPENAPI: get_openapi(a, resp); break;
 	case R_ZONES: get_zones(a, resp); break;
@@ -1317,7 +1354,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
 	case R_HISTORY: get_history(a, req, resp); break;
 	case R_TOKENS: get_tokens(a, resp); break;
 	case R_ENTRY:
-		if (!key_parse(zc, arg, &p, resp))
+		if (!key_parse(zc, arg, name, &p, resp))
 			return;
 		if (get)
 			get_entry(a, zc, &p, resp);

@@ -39,7 +39,7 @@ struct api_response {
 	size_t body_len;
 	const char *content_type; /* static */
 	char allow[32];           /* "Allow" header for 405, else "" */
-	char location[640];       /* "Location" header for 201, else "" */
+	char location[1100];       /* "Location" header for 201, else "" */
 	bool www_authenticate;    /* 401: add the WWW-Authenticate challenge */
 	char actor[STORE_NAME_MAX + 1]; /* the token's name ("" before auth), for the log */
 };

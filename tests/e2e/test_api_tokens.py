@@ -1,5 +1,5 @@
 """dnsbl-api tokens made and removed with the CLI while the server runs (no restart),
-the CLI's checks, and domain (type = name) zones: 501."""
+the CLI's checks, and domain (type = name) zone keys."""
 
 import time
 
@@ -93,7 +93,9 @@ def test_token_cli_checks(make_server):
     assert len(secrets) == 3 and all(len(s) >= 32 for s in secrets), secrets
 
 
-def test_domain_zone_is_501(make_api):
+def test_domain_zone_keys(make_api):
+    """A type = name zone takes domain keys (example.com, *.x, .x); IP-only zones
+    refuse them; a domain lookup reports the name zones only."""
     dbl = {"type": "name", "policy": "block", "ttl": 300,
            "soa": "ns1.dbl.example. hostmaster.dbl.example. 3600 600 86400 120",
            "ns": "ns1.dbl.example."}
@@ -102,13 +104,17 @@ def test_domain_zone_is_501(make_api):
     rd, wr = api.client("reader"), api.client("writer")
     zones = expect(rd.get("/v1/zones"), 200).body["zones"]
     assert [(z["name"], z["type"]) for z in zones] == [(BL, "ip"), ("dbl.example", "name")]
-    for key in ("example.com", "192.0.2.1", "spam.example.net"):
-        for method in ("GET", "PUT", "DELETE"):
-            r = wr.request(method, entry_path("dbl.example", key),
-                           body={} if method == "PUT" else None)
-            assert r.status == 501, f"{method} dbl.example {key}: {r!r}"
-            r.error()
-    expect(rd.get("/v1/lookup/example.com"), 501).error()
+    for key in ("example.com", "*.spam.example.net", ".Tree.Example.org"):
+        expect(wr.put(entry_path("dbl.example", key), {}), 201)
+        got = expect(rd.get(entry_path("dbl.example", key)), 200).body
+        assert got["key"] == key.lower(), got
+    for key in ("192.0.2.0/24", "a..b", "*.*.x", "bad!name"):
+        expect(wr.put(entry_path("dbl.example", key), {}), 400).error()
+    r = expect(rd.get("/v1/lookup/www.tree.example.org"), 200)
+    assert [(x["zone"], x["listed"]) for x in r.body["results"]] == [("dbl.example", True)], r
+    assert r.body["results"][0]["entry"]["key"] == ".tree.example.org", r
     r = expect(rd.get("/v1/lookup/192.0.2.1"), 200)
     assert [x["zone"] for x in r.body["results"]] == [BL], r
     expect(wr.put(entry_path(BL, "example.com"), {}), 400).error()
+    expect(wr.delete(entry_path("dbl.example", "example.com")), 204)
+    expect(rd.get(entry_path("dbl.example", "example.com")), 404).error()

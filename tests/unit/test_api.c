@@ -342,13 +342,19 @@ static void test_routes(void **state)
 	expect("GET", "/v1/history", secret_read, NULL, "cursor=99999999999999999999999", 400);
 	expect("GET", "/v1/lookup/192.0.2.0/24", secret_read, NULL, NULL, 400);
 	expect("GET", "/v1/lookup/not..valid", secret_read, NULL, NULL, 400);
-	expect("GET", "/v1/lookup/spam.example.com", secret_read, NULL, NULL, 501);
+	expect("GET", "/v1/lookup/spam.example.com", secret_read, NULL, NULL, 200);
+	expect("GET", "/v1/lookup/*.example.com", secret_read, NULL, NULL, 400);
+	expect("GET", "/v1/lookup/a..b", secret_read, NULL, NULL, 400);
 	/* bytes that are not UTF-8 are quoted in the error as "?" (jansson needs UTF-8) */
 	expect("GET", "/v1/lookup/\xff\xfe", secret_read, NULL, NULL, 400);
 	expect("GET", "/v1/zones/\xe9/entries", secret_read, NULL, NULL, 404);
 	expect("GET", "/v1/zones", secret_read, NULL, "\xff=1", 400);
 	expect("GET", "/v1/zones/dom.example/entries/spam.example.com", secret_read, NULL, NULL,
-	       501);
+	       404);
+	expect("GET", "/v1/zones/dom.example/entries/spam..example.com", secret_read, NULL, NULL,
+	       400);
+	expect("GET", "/v1/zones/dom.example/entries/192.0.2.0%2F24", secret_read, NULL, NULL,
+	       400);
 }
 
 static void test_bad_keys_and_bodies(void **state)
