@@ -10,6 +10,10 @@ mkdir -p run
 	--format rbldnsd --source demo --replace
 ./bin/dnsbl-loader -c "$conf" import pbl.example zones/pbl.example.txt \
 	--format plain --source demo --replace
+./bin/dnsbl-loader -c "$conf" import wl.example zones/wl.example.rbldnsd \
+	--format rbldnsd --source demo --replace
+./bin/dnsbl-loader -c "$conf" import dbl.example zones/dbl.example.dnset \
+	--format rbldnsd --source demo --replace
 # A demo admin token, made once. A real deployment keeps no secret on disk; the demo
 # keeps this one in run/demo-token so that every `make run` can show it.
 if [ ! -s run/demo-token ]; then
@@ -24,6 +28,8 @@ trap 'kill "$api" 2>/dev/null || true; wait "$api" 2>/dev/null || true' EXIT INT
 echo "serving the demo zones: DNS on 127.0.0.1:5300, API on 127.0.0.1:8053; try:"
 echo "  dig @127.0.0.1 -p 5300 2.0.0.127.bl.example A"
 echo "  dig @127.0.0.1 -p 5300 1.2.0.192.bl.example TXT"
+echo "  dig @127.0.0.1 -p 5300 www.phish.example.dbl.example TXT"
+echo "  dig @127.0.0.1 -p 5300 1.0.0.10.zen.example A"
 echo "  curl -H 'Authorization: Bearer $token' http://127.0.0.1:8053/v1/lookup/192.0.2.1"
 echo "Ctrl-C stops both."
 ./bin/dnsbld -c "$conf" -f
