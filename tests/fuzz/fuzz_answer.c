@@ -14,6 +14,7 @@
 
 #include "answer.h"
 #include "config.h"
+#include "dname.h"
 #include "store.h"
 #include "wire.h"
 #include "zone.h"
@@ -39,7 +40,10 @@ static int setup(void)
 	fprintf(f, "[server]\ndb = %s/db\n"
 		   "[zone bl.example]\nttl = 300\ntxt = Listed $ see $$\n"
 		   "soa = ns1.bl.example. h.bl.example. 1 2 3 4\nns = ns1.bl.example.\n"
-		   "[zone sub.bl.example]\nsoa = ns. h. 1 2 3 4\nns = ns.\n", dbdir);
+		   "[zone sub.bl.example]\nsoa = ns. h. 1 2 3 4\nns = ns.\n"
+		   "[zone dbl.example]\ntype = name\ntxt = $ listed\nsoa = ns. h. 1 2 3 4\nns = ns.\n"
+		   "[zone zen.example]\ntype = combined\nmembers = bl.example sub.bl.example\n"
+		   "soa = ns. h. 1 2 3 4\nns = ns.\n", dbdir);
 	fclose(f);
 	if (config_load(conf, &cfg, err, sizeof(err)) < 0) {
 		fputs(err, stderr);
@@ -64,6 +68,21 @@ static int setup(void)
 					 .source_id = src, .seen = 1, .hits = 1,
 					 .txt = longtxt, .txt_len = i == 3 ? sizeof(longtxt) : 10 };
 		if (store_merge(w, z, &p, &put, NULL) < 0)
+			return -1;
+	}
+	if (store_writer_zone(w, "dbl.example", &z) < 0)
+		return -1;
+	const char *names[] = { "example.com", "*.wild.example", ".tree.example", "!ok.tree.example",
+				"a.b.c.deep.example" };
+	for (unsigned i = 0; i < 5; i++) {
+		struct entry_key k;
+		uint8_t buf[DNAME_KEY_MAX];
+		bool excl = names[i][0] == '!';
+		if (dname_parse(names[i] + excl, strlen(names[i] + excl), buf, &k) < 0)
+			return -1;
+		struct store_put put = { .flags = excl ? STORE_F_EXCLUDE : 0, .source_id = src,
+					 .seen = 1, .hits = 1 };
+		if (store_merge(w, z, &k, &put, NULL) < 0)
 			return -1;
 	}
 	if (store_writer_commit(w) < 0 || store_reader_new(store, &reader) < 0)
@@ -146,20 +165,26 @@ int main(int argc, char **argv)
 		{ "bl.example.", LDNS_RR_TYPE_SOA, 1 },
 		{ "x.sub.bl.example.", LDNS_RR_TYPE_NS, 0 },
 		{ "example.com.", LDNS_RR_TYPE_A, 1 },
+		{ "x.WILD.example.dbl.example.", LDNS_RR_TYPE_TXT, 1 },
+		{ "c.deep.example.dbl.example.", LDNS_RR_TYPE_A, 0 },
+		{ "1.2.0.192.zen.example.", LDNS_RR_TYPE_TXT, 1 },
+		{ "5.4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example.",
+		  LDNS_RR_TYPE_A, 0 },
 	};
+	enum { NSEEDS = sizeof(seeds) / sizeof(seeds[0]) };
 	uint8_t pkt[600];
-	uint8_t seeds_wire[8][512];
-	size_t seeds_len[8];
+	uint8_t seeds_wire[NSEEDS][512];
+	size_t seeds_len[NSEEDS];
 
 	if (setup() < 0) {
 		fprintf(stderr, "fuzz: setup failed\n");
 		return 1;
 	}
-	for (unsigned i = 0; i < 8; i++)
+	for (unsigned i = 0; i < NSEEDS; i++)
 		seeds_len[i] = seed(seeds_wire[i], seeds[i].name, seeds[i].type, seeds[i].edns);
 	srandom(5782);
 	for (unsigned long r = 0; r < rounds; r++) {
-		unsigned s = (unsigned)random() % 8;
+		unsigned s = (unsigned)random() % NSEEDS;
 		size_t len = seeds_len[s];
 		memcpy(pkt, seeds_wire[s], len);
 		unsigned edits = 1 + (unsigned)random() % 6;
