@@ -531,6 +531,23 @@ int store_zone_get(struct store_reader *r, const char *name, struct store_zone *
 	return zone_read(r->txn, r->s->meta, name, out);
 }
 
+/* Reads the entry under key k into *e: 0 when it is there and answered at time now,
+ * DNSBL_ENOTFOUND when it is absent, pending or expired, or an error. */
+static int get_active(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint32_t now,
+		      struct store_entry *e)
+{
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return DNSBL_ENOTFOUND;
+	if (rc != 0)
+		return map_mdb_error(rc, "lookup");
+	if (entry_decode(&v, e) < 0)
+		return DNSBL_ESTORE;
+	return entry_active(e, now) ? 0 : DNSBL_ENOTFOUND;
+}
+
 /* Longest match among lengths <= maxlen. */
 static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 		       const struct entry_key *addr, unsigned maxlen, uint32_t now,
@@ -544,16 +561,11 @@ static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 			continue;
 		try.len = (uint8_t)len;
 		MDB_val k = { key_encode(key, z->id, &try), key };
-		MDB_val v;
-		int rc = mdb_get(txn, dbi, &k, &v);
-		if (rc == MDB_NOTFOUND)
+		int rc = get_active(txn, dbi, &k, now, entry);
+		if (rc == DNSBL_ENOTFOUND)
 			continue;
-		if (rc != 0)
-			return map_mdb_error(rc, "lookup");
-		if (entry_decode(&v, entry) < 0)
-			return DNSBL_ESTORE;
-		if (!entry_active(entry, now))
-			continue;
+		if (rc < 0)
+			return rc;
 		if (matched != NULL) {
 			memset(matched, 0, sizeof(*matched));
 			matched->family = addr->family;
@@ -587,16 +599,12 @@ static int name_longest(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 		try.name_len = (uint8_t)dname_ancestor_len(q->name, q->name_len, n);
 		for (unsigned i = 0; i < 2; i++) {
 			try.len = kinds[i];
-			MDB_val k = { key_encode(key, z->id, &try), key }, v;
-			int rc = mdb_get(txn, dbi, &k, &v);
-			if (rc == MDB_NOTFOUND)
+			MDB_val k = { key_encode(key, z->id, &try), key };
+			int rc = get_active(txn, dbi, &k, now, entry);
+			if (rc == DNSBL_ENOTFOUND)
 				continue;
-			if (rc != 0)
-				return map_mdb_error(rc, "lookup");
-			if (entry_decode(&v, entry) < 0)
-				return DNSBL_ESTORE;
-			if (!entry_active(entry, now))
-				continue;
+			if (rc < 0)
+				return rc;
 			if (matched != NULL)
 				*matched = try;
 			return 0;
