@@ -206,6 +206,18 @@ static int below(struct answer_ctx *ctx, unsigned zi, const struct entry_key *p)
 	if (zrec == NULL)
 		return 0;
 	int rc = store_any_listed_within(ctx->reader, zrec, p, ctx->now);
+	if (rc == 0 && p->family == ADDR_FAMILY_V6) {
+		/* IPv4-mapped names below p answer from the IPv4 entries */
+		struct entry_key mapped = { .family = ADDR_FAMILY_V6, .len = 96 }, v4;
+		memcpy(mapped.addr, v4_mapped_prefix, 12);
+		if (prefix_contains(p, &mapped))
+			prefix4_make(&v4, 0, 0);
+		else if (prefix_contains(&mapped, p))
+			prefix4_make(&v4, wire_get_u32(p->addr + 12), p->len - 96u);
+		else
+			return 0;
+		rc = store_any_listed_within(ctx->reader, zrec, &v4, ctx->now);
+	}
 	if (rc < 0)
 		ctx->stats.store_errors++;
 	return rc;

@@ -108,7 +108,7 @@ size_t dname_format(const struct entry_key *k, int with_kind, char *buf, size_t 
 		size_t llen = lab[0];
 		if (lab + 1 + llen > k->name + k->name_len)
 			llen = (size_t)(k->name + k->name_len - lab - 1); /* damaged: cut */
-		if (pos + llen + 2 > size)
+		if (pos + llen + (n > 0) + 1 > size) /* the label, its dot, the NUL */
 			break;
 		memcpy(buf + pos, lab + 1, llen);
 		pos += llen;

@@ -640,16 +640,17 @@ static int name_any_below(struct store_reader *r, const struct store_zone *z,
 	size_t plen = 3 + (size_t)q->name_len;
 	int rc = name_longest(r->txn, r->s->entries, z, q, true, now, &e, NULL);
 
-	if (rc == 0)
-		return !(e.flags & STORE_F_EXCLUDE);
-	if (rc != DNSBL_ENOTFOUND)
+	if (rc == 0 && !(e.flags & STORE_F_EXCLUDE))
+		return 1;
+	if (rc < 0 && rc != DNSBL_ENOTFOUND)
 		return rc;
+	/* nothing covers the subdomains, or an exclusion does: entries below count */
 	key_encode(key, z->id, q);
 	MDB_val k = { plen, key }, v;
 	for (rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
-		if (k.mv_size <= plen + 2 || memcmp(kb, key, plen) != 0)
+		if (k.mv_size < plen + 2 || memcmp(kb, key, plen) != 0)
 			break;
 		if (kb[plen] == 0)
 			continue; /* q's own entries, weighed above */

@@ -76,8 +76,9 @@ static int parse_ip6(const char *s, size_t len, struct feed_record *out, const c
 	struct entry_key k;
 	int rc;
 
-	if (alen == 0 || len > 64) {
-		*msg = "bad IPv6 address";
+	if (alen == 0 || len > 64 || (s[0] == ':' && (alen < 2 || s[1] != ':')) ||
+	    (s[alen - 1] == ':' && (alen < 2 || s[alen - 2] != ':'))) {
+		*msg = "bad IPv6 address"; /* an empty first or last group */
 		return -1;
 	}
 	for (size_t i = 0; i < alen; i++) {
@@ -424,7 +425,8 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 		return FEED_LINE_SKIP;
 	if (line[0] == '$')
 		return special_line(st, line + 1, len - 1, msg);
-	if (line[0] == ':') {
+	if (line[0] == ':' && !(len > 1 && line[1] == ':')) {
+		/* a default value (but "::1" is an IPv6 address) */
 		if (parse_value(line, len, &v, msg) < 0)
 			return FEED_LINE_ERROR;
 		if (v.txt_len > STORE_TXT_MAX) {
@@ -465,11 +467,18 @@ enum feed_line rbldnsd_parse_line(struct rbldnsd_state *st, const char *line, si
 				      line[alen] == '/' || line[alen] == '-'))
 			alen++;
 		unsigned colons = 0;
-		for (size_t i = 0; i < tlen; i++)
+		bool hexish = true;
+		for (size_t i = 0; i < tlen; i++) {
 			colons += line[i] == ':';
-		if (colons >= 2 && memchr(line, '.', tlen) == NULL && line[alen] == ':' &&
-		    (alen == 0 || parse_range(line, alen, &out->lo, &out->hi, msg) < 0)) {
-			/* "fe80::x", "2001:zz::1": no IPv4 key and two colons */
+			hexish = hexish && (line[i] == ':' || line[i] == '/' ||
+					    (line[i] >= '0' && line[i] <= '9') ||
+					    ((line[i] | 0x20) >= 'a' && (line[i] | 0x20) <= 'f'));
+		}
+		if ((colons >= 3 && hexish) ||
+		    (colons >= 2 && memchr(line, '.', tlen) == NULL && line[alen] == ':' &&
+		     (alen == 0 || parse_range(line, alen, &out->lo, &out->hi, msg) < 0))) {
+			/* "fe80::x", "2001:zz::1", "1:2:3:4:5:6:7:8:9": no IPv4 key with a
+			 * value glued to it, but a bad IPv6 address */
 			*msg = "bad IPv6 address or prefix";
 			return FEED_LINE_ERROR;
 		}

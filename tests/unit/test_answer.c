@@ -65,9 +65,14 @@ static int put_entry(struct store_writer *w, struct store_zone *z, const char *p
 	put.seen = now0;
 	put.hits = 1;
 	put.expires = expires;
+	/* a feed's listing that has already expired is not stored at all (STALE): an
+	 * operator's is, and answered as not listed, which is what these tests need */
+	if (expires != 0 && expires <= now0)
+		put.actor = STORE_ACTOR_OPERATOR;
 	put.txt = txt;
 	put.txt_len = txt ? strlen(txt) : 0;
-	return store_merge(w, z, &p, &put, NULL);
+	int outcome = 0, rc = store_merge(w, z, &p, &put, &outcome);
+	return rc < 0 ? rc : outcome == STORE_STALE ? -101 : 0;
 }
 
 /* Lists the IPv6 prefix text/len (the loader takes IPv6 in its own issue). */

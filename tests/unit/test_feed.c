@@ -429,17 +429,24 @@ static void test_rb_errors(void **state)
 }
 
 /* An empty A value (":" right after the leading colon) is none of the value
- * forms ":A:TXT", ":A", ":A:" (rbldnsd rejects it as an invalid A RR). An IPv6
- * line such as "::ffff:1.2.3.4" in an ip4set file must be reported, not taken
- * as a new default TXT for every later entry. */
+ * forms ":A:TXT", ":A", ":A:" (rbldnsd rejects it as an invalid A RR). A line
+ * starting "::" is an IPv6 address ("::1", "::ffff:1.2.3.4" the IPv4 one) or an
+ * error, never a new default TXT for every later entry. */
 static void test_rb_empty_a(void **state)
 {
 	(void)state;
 	rb_skip(":127.0.0.2:good default");
-	static const char *const bad[] = {"::ffff:1.2.3.4", "::1", "::text", NULL};
-	for (int i = 0; bad[i]; i++) {
-		enum feed_line k = rb(bad[i]);
-		want_kind(bad[i], k, FEED_LINE_ERROR);
+	static const char *const lines[] = {"::ffff:1.2.3.4", "::1", "::text", ":::1", NULL};
+	static const enum feed_line want[] = {FEED_LINE_RECORD, FEED_LINE_RECORD,
+					      FEED_LINE_ERROR, FEED_LINE_ERROR};
+	for (int i = 0; lines[i]; i++) {
+		enum feed_line k = rb(lines[i]);
+		want_kind(lines[i], k, want[i]);
+		if (i == 0)
+			assert_int_equal(rec.family, ADDR_FAMILY_V4);
+		if (i == 1)
+			assert_int_equal(rec.family, ADDR_FAMILY_V6);
+		const char *const *bad = lines;
 		rb_range("1.2.3.4", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
 		if (rec.txt_len != 12 || memcmp(rec.txt, "good default", 12) != 0)
 			fail_msg("after \"%s\" (%s) the default TXT became \"%.*s\"", bad[i],
