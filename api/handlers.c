@@ -499,6 +499,24 @@ static struct store_reader *reader_open(struct api *a, struct api_response *r)
 	return rd;
 }
 
+/* The serial dnsbld answers in zone zc's SOA: the store's, or for a combined zone
+ * the sum of its members' (0 for a zone never written). */
+static uint32_t zone_serial(struct store_reader *rd, const struct config *cfg,
+			    const struct zone_config *zc)
+{
+	struct store_zone rec;
+	uint32_t serial = 0;
+
+	if (zc->type != ZONE_TYPE_COMBINED)
+		return store_zone_get(rd, zc->name, &rec) == 0 ? rec.serial : 0;
+	for (unsigned m = 0; m < zc->member_count; m++) {
+		const struct zone_config *mc = config_zone(cfg, zc->members[m]);
+		if (mc != NULL && mc->type != ZONE_TYPE_COMBINED)
+			serial += zone_serial(rd, cfg, mc);
+	}
+	return serial;
+}
+
 static void get_zones(struct api *a, struct api_response *r)
 {
 	struct store_reader *rd = reader_open(a, r);
@@ -519,7 +537,7 @@ static void get_zones(struct api *a, struct api_response *r)
 				  zc->txt[0] ? json_string(zc->txt) : json_null(), "entries",
 				  (json_int_t)(present ? store_zone_count(rd, &rec) : 0),
 				  "tombstones", (json_int_t)(present ? store_tomb_count(rd, &rec) : 0),
-				  "serial", (json_int_t)(present ? rec.serial : 0)));
+				  "serial", (json_int_t)zone_serial(rd, a->cfg, zc)));
 		if (zc->type == ZONE_TYPE_COMBINED) {
 			json_t *members = json_array();
 			for (unsigned m = 0; m < zc->member_count; m++)

@@ -206,6 +206,14 @@ static int below(struct answer_ctx *ctx, unsigned zi, const struct entry_key *p)
 	if (zrec == NULL)
 		return 0;
 	int rc = store_any_listed_within(ctx->reader, zrec, p, ctx->now);
+	int allow = ctx->zones->zones[zi].exempt;
+	if (rc == 1 && p->family == ADDR_FAMILY_NAME && allow >= 0 &&
+	    zone_state_get(ctx, (unsigned)allow) != NULL) {
+		/* the exempt allowlist covers every name below: none of them is listed */
+		int covered = store_name_covers_subdomains(
+			ctx->reader, zone_state_get(ctx, (unsigned)allow), p, ctx->now);
+		rc = covered < 0 ? covered : !covered;
+	}
 	if (rc == 0 && p->family == ADDR_FAMILY_V6) {
 		/* IPv4-mapped names below p answer from the IPv4 entries */
 		struct entry_key mapped = { .family = ADDR_FAMILY_V6, .len = 96 }, v4;

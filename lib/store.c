@@ -120,6 +120,8 @@ static void mask_addr(uint8_t *dst, const uint8_t *src, unsigned len, size_t nby
 		dst[full] = (uint8_t)(src[full] & (0xff << (8 - rest)));
 }
 
+static bool prefix_valid(const struct entry_key *p);
+
 /* Writes the store key of entry key p in zone zid into key (KEY_MAX bytes), an IP
  * address masked to its length. p must be valid (prefix_valid). Returns the length. */
 static size_t key_encode(uint8_t *key, uint16_t zid, const struct entry_key *p)
@@ -630,6 +632,19 @@ int store_lookup(struct store_reader *r, const struct store_zone *z,
 	return lookup_txn(r->txn, r->s->entries, z, addr, now, entry, matched);
 }
 
+int store_name_covers_subdomains(struct store_reader *r, const struct store_zone *z,
+				 const struct entry_key *p, uint32_t now)
+{
+	struct store_entry e;
+
+	if (p->family != ADDR_FAMILY_NAME || !prefix_valid(p))
+		return DNSBL_EINVAL;
+	int rc = name_longest(r->txn, r->s->entries, z, p, true, now, &e, NULL);
+	if (rc == DNSBL_ENOTFOUND)
+		return 0;
+	return rc < 0 ? rc : !(e.flags & STORE_F_EXCLUDE);
+}
+
 /* 1 when some active entry other than an exclusion lies strictly below name q, or
  * a SUBS or TREE listing at q or above covers q's subdomains; else 0 or an error. */
 static int name_any_below(struct store_reader *r, const struct store_zone *z,
@@ -700,8 +715,6 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 	}
 	return 0;
 }
-
-static bool prefix_valid(const struct entry_key *p);
 
 /* Walks zone zid's entries in key order, from the first one after the key of prefix
  * after (NULL: from the zone's first entry). */

@@ -238,6 +238,13 @@ int store_lookup(struct store_reader *r, const struct store_zone *z,
 int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 			    const struct entry_key *p, uint32_t now);
 
+/* Returns 1 when a listing (not an exclusion) at name p (a DNAME_EXACT key) or above
+ * covers p's subdomains at time now (the longest SUBS or TREE entry, active), 0 when
+ * none does, or DNSBL_ESTORE. Lets an allowlist that covers a name's subdomains
+ * rule out that anything below the name is listed. */
+int store_name_covers_subdomains(struct store_reader *r, const struct store_zone *z,
+				 const struct entry_key *p, uint32_t now);
+
 /* Calls fn for every entry of zone z in key order (family, prefix length, address;
  * names by their key form), a name key pointing into the snapshot,
  * stopping at fn's first non-zero result, which is returned. */

@@ -934,7 +934,8 @@ enum feed_line jsonl_parse_line(enum feed_keys keys, const char *line, size_t le
 			text = num;
 		} else {
 			static char m[64];
-			snprintf(m, sizeof(m), "%s: wrong JSON type", column_names[col]);
+			/* the member as written: "name" and "ip" are both the key */
+			snprintf(m, sizeof(m), "%.32s: wrong JSON type", key);
 			*msg = m;
 			result = FEED_LINE_ERROR;
 			break;
