@@ -654,9 +654,13 @@ static void get_lookup(struct api *a, const char *query, struct api_response *r)
 	}
 	if (rc < 0) {
 		/* not an address: a domain, looked up in the name zones */
-		if (dname_parse(query, qlen, name, &addr) < 0 || addr.len != DNAME_EXACT) {
-			reply_error(r, 400, "%.80s%s: not an IP address or a domain", query,
-				    qlen > 80 ? "..." : "");
+		bool names = false;
+		for (unsigned i = 0; i < a->cfg->zone_count; i++)
+			names = names || a->cfg->zones[i].type == ZONE_TYPE_NAME;
+		if (!names || dname_parse(query, qlen, name, &addr) < 0 || addr.len != DNAME_EXACT) {
+			reply_error(r, 400, "%.80s%s: not an IP address%s", query,
+				    qlen > 80 ? "..." : "",
+				    names ? " or a domain" : " (and no zone holds domains)");
 			return;
 		}
 		type = ZONE_TYPE_NAME;
