@@ -24,6 +24,7 @@ import pytest
 
 import apitest as a
 import dnsbltest as t
+import zonetest
 from apitest import expect, make_api  # noqa: F401 (fixture)
 
 SOA_MIN = 120
@@ -60,78 +61,25 @@ CONF["eight.example"] = _zone("eight.example", type="combined",
 ZEN_MEMBERS = [SBL, XBL, CSS]
 DZEN_MEMBERS = [DBL, URI]
 
-STD_KEYS = ("type", "policy", "ttl", "a", "txt", "soa", "ns")
-
-
-# --------------------------------------------------------------------------------------
-# Local helpers
-
-def _section(name, keys):
-    lines = ["", f"[zone {name}]"] + [f"{k} = {v}" for k, v in keys.items() if v is not None]
-    return "\n".join(lines) + "\n"
+Z = zonetest.Zones(CONF, SOA_MIN)
+need = zonetest.need
+_section = zonetest.section
+assert_nx, assert_nodata, assert_answer = Z.assert_nx, Z.assert_nodata, Z.assert_answer
+_negative = Z.negative
 
 
 def _zones_extra(names=ORDER):
-    first = names[0]
-    zones = {first: {k: v for k, v in CONF[first].items() if k in STD_KEYS}}
-    extra = "".join(f"{k} = {v}\n" for k, v in CONF[first].items() if k not in STD_KEYS)
-    for n in names[1:]:
-        extra += _section(n, CONF[n])
-    return zones, extra
+    return Z.zones_extra(names)
 
 
 def _server(make_server, names=ORDER):
-    zones, extra = _zones_extra(names)
-    return make_server(zones=zones, extra=extra)
-
-
-def need(cond, msg):
-    """assert without pytest's rewriting (results are collected into one failure)."""
-    if not cond:
-        raise AssertionError(msg)
-
-
-def _negative(resp, zone, rcode):
-    what = t.describe(resp)
-    need(resp.rcode() == rcode, f"rcode {dns.rcode.to_text(resp.rcode())}, expected "
-                                f"{dns.rcode.to_text(rcode)}" + what)
-    need(resp.flags & dns.flags.AA, "AA not set" + what)
-    need(t.n_records(resp) == 0, "records in the answer section" + what)
-    soas = t.rrsets(resp, "authority", "SOA")
-    need(len(soas) == 1 and len(soas[0]) == 1, "no single SOA in authority" + what)
-    need(soas[0].name == dns.name.from_text(zone), "SOA of another zone" + what)
-    need(soas[0].ttl == min(CONF[zone]["ttl"], SOA_MIN), "negative TTL" + what)
-
-
-def assert_nx(resp, zone):
-    _negative(resp, zone, dns.rcode.NXDOMAIN)
-
-
-def assert_nodata(resp, zone):
-    _negative(resp, zone, dns.rcode.NOERROR)
+    return Z.server(make_server, names)
 
 
 def assert_not_listed(resp, zone):
     """NXDOMAIN, or NODATA where something below the name is listed."""
     need(resp.rcode() in (dns.rcode.NXDOMAIN, dns.rcode.NOERROR), t.describe(resp))
     _negative(resp, zone, resp.rcode())
-
-
-def assert_answer(resp, zone, qname, rdtype, values):
-    """NOERROR, AA, one RRset of rdtype owned by qname with exactly `values` (a list:
-    each value once, any order), the zone's TTL, nothing else in the answer."""
-    what = t.describe(resp)
-    need(resp.rcode() == dns.rcode.NOERROR,
-         f"rcode {dns.rcode.to_text(resp.rcode())}, expected {rdtype} {values}" + what)
-    need(resp.flags & dns.flags.AA, "AA not set" + what)
-    rs = t.rrsets(resp, "answer", rdtype)
-    need(len(rs) == 1, f"not one {rdtype} RRset" + what)
-    need(rs[0].name == dns.name.from_text(qname), "owner name" + what)
-    need(rs[0].ttl == CONF[zone]["ttl"], f"TTL {rs[0].ttl}, expected {CONF[zone]['ttl']}" + what)
-    got = sorted(t.a_values(resp)) if rdtype == "A" else sorted(t.txt_values(resp))
-    need(got == sorted(values), f"{rdtype} {got}, expected {sorted(values)}" + what)
-    need(t.n_records(resp) == len(values), f"{t.n_records(resp)} records, expected "
-                                           f"{len(values)} (duplicates?)" + what)
 
 
 def qname_of(key, zone):

@@ -18,6 +18,7 @@ import dns.rcode
 import pytest
 
 import dnsbltest as t
+import zonetest
 
 SOA_MIN = 120
 TXT = "Blocked: $ (see https://bl6.example/)"   # every zone's default TXT
@@ -43,27 +44,13 @@ CONF["dd6.example"] = _zone("dd6.example")
 # --------------------------------------------------------------------------------------
 # Local helpers: servers with CONF zones, names, answer checks
 
-STD_KEYS = ("type", "policy", "ttl", "a", "txt", "soa", "ns")
-
-
-def _section(name, keys):
-    lines = ["", f"[zone {name}]"] + [f"{k} = {v}" for k, v in keys.items() if v is not None]
-    return "\n".join(lines) + "\n"
-
-
-def _zones_extra(names):
-    """Dnsbl(zones=..., extra=...) arguments for the CONF zones `names` (in order)."""
-    first = names[0]
-    zones = {first: {k: v for k, v in CONF[first].items() if k in STD_KEYS}}
-    extra = "".join(f"{k} = {v}\n" for k, v in CONF[first].items() if k not in STD_KEYS)
-    for n in names[1:]:
-        extra += _section(n, CONF[n])
-    return zones, extra
-
-
-def _server(make_server, names):
-    zones, extra = _zones_extra(names)
-    return make_server(zones=zones, extra=extra)
+Z = zonetest.Zones(CONF, SOA_MIN)
+need = zonetest.need
+_section = zonetest.section
+_zones_extra = Z.zones_extra
+_server = Z.server
+assert_nx, assert_nodata = Z.assert_nx, Z.assert_nodata
+assert_a, assert_txt = Z.assert_a, Z.assert_txt
 
 
 def nib(addr, zone):
@@ -79,57 +66,6 @@ def partial(addr, n, zone):
 
 def mapped(v4):
     return f"::ffff:{v4}"
-
-
-def need(cond, msg):
-    """assert without pytest's rewriting: one short message (the helpers' results are
-    collected into one failure listing every wrong answer)."""
-    if not cond:
-        raise AssertionError(msg)
-
-
-def _negative(resp, zone, rcode):
-    what = t.describe(resp)
-    need(resp.rcode() == rcode, f"rcode {dns.rcode.to_text(resp.rcode())}, expected "
-                                f"{dns.rcode.to_text(rcode)}" + what)
-    need(resp.flags & dns.flags.AA, "AA not set" + what)
-    need(t.n_records(resp) == 0, "records in the answer section" + what)
-    soas = t.rrsets(resp, "authority", "SOA")
-    need(len(soas) == 1 and len(soas[0]) == 1, "no single SOA in authority" + what)
-    need(soas[0].name == dns.name.from_text(zone), "SOA of another zone" + what)
-    need(soas[0].ttl == min(CONF[zone]["ttl"], SOA_MIN), "negative TTL" + what)
-
-
-def assert_nx(resp, zone):
-    _negative(resp, zone, dns.rcode.NXDOMAIN)
-
-
-def assert_nodata(resp, zone):
-    _negative(resp, zone, dns.rcode.NOERROR)
-
-
-def _positive(resp, zone, qname, rdtype):
-    what = t.describe(resp)
-    need(resp.rcode() == dns.rcode.NOERROR,
-         f"rcode {dns.rcode.to_text(resp.rcode())}, expected NOERROR with {rdtype}" + what)
-    need(resp.flags & dns.flags.AA, "AA not set" + what)
-    rs = t.rrsets(resp, "answer", rdtype)
-    need(len(rs) == 1 and len(rs[0]) == 1, f"not one {rdtype} record" + what)
-    need(rs[0].name == dns.name.from_text(qname), "owner name" + what)
-    need(rs[0].ttl == CONF[zone]["ttl"], f"TTL {rs[0].ttl}" + what)
-    need(t.n_records(resp) == 1, "other records in the answer" + what)
-
-
-def assert_a(resp, zone, qname, a):
-    _positive(resp, zone, qname, "A")
-    got = t.a_values(resp)
-    need(got == {a}, f"A {sorted(got)}, expected {a}" + t.describe(resp))
-
-
-def assert_txt(resp, zone, qname, txt):
-    _positive(resp, zone, qname, "TXT")
-    got = t.txt_values(resp)
-    need(got == [txt], f"TXT {got}, expected {[txt]}" + t.describe(resp))
 
 
 def check_listed(srv, transport, zone, qname, a, txt):
