@@ -106,17 +106,8 @@ def dflt(addr):
     return TXT.replace("$", addr)
 
 
-def _assert_reported(stderr, path, bad, good=()):
-    for n in bad:
-        assert f"{path}:{n}: " in stderr, f"line {n} not reported as '{path}:{n}: ...':\n{stderr}"
-    for n in good:
-        assert f"{path}:{n}:" not in stderr, f"good line {n} reported:\n{stderr}"
-
-
-def _export_body(srv, zone, fmt):
-    """The export without its comment lines (the header names the zone and time)."""
-    text = t.export_text(srv, zone, fmt)
-    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+_assert_reported = zonetest.assert_reported
+_export_body = zonetest.export_body
 
 
 # --------------------------------------------------------------------------------------

@@ -97,16 +97,8 @@ def run_table(srv, transport, zone, rows):
     assert not errors, f"{len(errors)} of {len(rows)} answers wrong:\n" + "\n\n".join(errors)
 
 
-def _assert_reported(stderr, path, bad, good=()):
-    for n in bad:
-        assert f"{path}:{n}: " in stderr, f"line {n} not reported as '{path}:{n}: ...':\n{stderr}"
-    for n in good:
-        assert f"{path}:{n}:" not in stderr, f"good line {n} reported:\n{stderr}"
-
-
-def _export_body(srv, zone, fmt):
-    text = t.export_text(srv, zone, fmt)
-    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+_assert_reported = zonetest.assert_reported
+_export_body = zonetest.export_body
 
 
 def _is_listed(srv, qname, transport="udp"):

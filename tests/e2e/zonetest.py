@@ -16,6 +16,21 @@ def need(cond, msg):
         raise AssertionError(msg)
 
 
+def assert_reported(stderr, path, bad, good=()):
+    """The loader's stderr names each line number in bad as "path:N: ...", and none
+    in good."""
+    for n in bad:
+        assert f"{path}:{n}: " in stderr, f"line {n} not reported as '{path}:{n}: ...':\n{stderr}"
+    for n in good:
+        assert f"{path}:{n}:" not in stderr, f"good line {n} reported:\n{stderr}"
+
+
+def export_body(srv, zone, fmt):
+    """The export without its comment lines (the header names the zone and time)."""
+    text = t.export_text(srv, zone, fmt)
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
 def section(name, keys):
     lines = ["", f"[zone {name}]"] + [f"{k} = {v}" for k, v in keys.items() if v is not None]
     return "\n".join(lines) + "\n"
