@@ -28,29 +28,15 @@
 #include "config.h"
 #include "err.h"
 #include "store.h"
+#include "answertest.h"
 #include "testutil.h"
 #include "wire.h"
 #include "zone.h"
 
-static char dir[256];
-static struct config cfg;
-static struct store *S;
-static struct store_reader *R;
-static struct zone_table zt;
-static struct answer_ctx ctx;
-static uint32_t now0;
-static struct guard_buf gb;
 
 #define LONG_TXT_LEN 600
 static char long_txt[LONG_TXT_LEN + 1];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int put_entry(struct store_writer *w, struct store_zone *z, const char *prefix,
 		     uint8_t flags, uint32_t a, const char *txt, uint32_t expires)
@@ -104,20 +90,10 @@ static void nibble_name(const char *text, unsigned nibbles, const char *zone, ch
 static int group_setup(void **state)
 {
 	(void)state;
-	now0 = (uint32_t)time(NULL);
-	if (guard_init(&gb, 70000) != 0)
-		return -1;
-	snprintf(dir, sizeof(dir), "/tmp/dnsbl-test-answer-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	char path[400];
-	snprintf(path, sizeof(path), "%s/dnsbl.conf", dir);
-	FILE *f = fopen(path, "w");
+	FILE *f = fixture_config_begin("answer");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "[server]\n"
-		   "db = db\n"
-		   "listen = 127.0.0.1:5300\n"
+	fprintf(f, ""
 		   "[zone bl.example]\n"
 		   "type = ip\n"
 		   "policy = block\n"
@@ -135,17 +111,8 @@ static int group_setup(void **state)
 		   "soa = ns1.wl.example. hostmaster.wl.example. 3600 600 86400 900\n"
 		   "ns = ns1.wl.example.\n");
 	fclose(f);
-	char err[4096] = "";
-	int rc = config_load(path, &cfg, err, sizeof(err));
-	if (rc != 0) {
-		print_error("config_load: %d %s\n", rc, err);
+	if (fixture_store_open() != 0)
 		return -1;
-	}
-	rc = store_open(&S, cfg.db, STORE_CREATE);
-	if (rc != 0) {
-		print_error("store_open(%s): %d\n", cfg.db, rc);
-		return -1;
-	}
 	struct store_writer *w;
 	struct store_zone *bl, *wl;
 	if (store_writer_begin(S, &w) || store_writer_zone(w, "bl.example", &bl) ||
@@ -174,28 +141,7 @@ static int group_setup(void **state)
 	}
 	if (store_writer_commit(w) != 0)
 		return -1;
-	if (store_reader_new(S, &R) != 0)
-		return -1;
-	if (zone_table_init(&zt, &cfg) != 0)
-		return -1;
-	if (answer_ctx_init(&ctx, &zt, R) != 0)
-		return -1;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	answer_ctx_free(&ctx);
-	zone_table_free(&zt);
-	if (R)
-		store_reader_free(R);
-	if (S)
-		store_close(S);
-	config_free(&cfg);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	guard_free(&gb);
-	return 0;
+	return fixture_answer_ready();
 }
 
 /* --- queries --- */
