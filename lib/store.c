@@ -12,6 +12,7 @@
 #include "dname.h"
 #include "err.h"
 #include "log.h"
+#include "summary.h"
 
 #define STORE_MAP_SIZE (64ull << 30) /* address space only; the file grows as needed */
 #define STORE_MAX_READERS 512
@@ -27,8 +28,25 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, entries, tombs, history, histkey;
+	MDB_dbi meta, entries, tombs, history, histkey, summary;
 	bool rdonly;
+	bool has_summary; /* schema 3: lookups of IPv4 addresses consult the summary */
+};
+
+/* A writer's changes to one zone's IPv4 summary (lib/summary.h), applied at commit:
+ * chunks read or made in this transaction, and the /24s whose words are to be
+ * recomputed from the entries because an entry in them went away. */
+struct summary_zone {
+	uint16_t zid;
+	bool rewrite;        /* the stored chunks are replaced wholesale (start from 0) */
+	uint64_t lens4;      /* the zone's prefix lengths, for recomputing */
+	uint64_t *recompute; /* one bit per /24, or NULL */
+	uint16_t *chunk[SUMMARY_CHUNKS];
+};
+
+struct summary_set {
+	unsigned n;
+	struct summary_zone *zones[64];
 };
 
 /* The greatest key of a database as far as this writer knows: puts of greater keys
@@ -41,11 +59,25 @@ struct append_hint {
 			    append does not search the tree (closed with the txn) */
 };
 
+/* Where a zone's summary chunks are in the reader's snapshot (NULL: absent). */
+#define READER_SUMMARY_ZONES 8
+struct reader_summary {
+	uint16_t zid;
+	bool used;
+	uint8_t known[SUMMARY_CHUNKS]; /* chunk[c] was looked up in this snapshot */
+	const uint8_t *chunk[SUMMARY_CHUNKS];
+};
+
 struct store_reader {
 	struct store *s;
 	MDB_txn *txn;
 	MDB_cursor *cur; /* kept across snapshots (renewed), so scans never allocate */
 	bool active;
+	/* The snapshot's transaction id. Pointers into a snapshot stay valid while no
+	 * write commits (LMDB frees pages only after a newer commit), so what was found
+	 * in an earlier snapshot with the same id is still right. */
+	uint64_t txnid, cached_txnid;
+	struct reader_summary sum[READER_SUMMARY_ZONES];
 };
 
 struct writer_zone {
@@ -70,6 +102,7 @@ struct store_writer {
 	struct append_hint history_hint;
 	bool tombs_checked, tombs_any;
 	struct append_hint entries_hint, histkey_hint;
+	struct summary_set sum;
 };
 
 /* The zone record as stored (host byte order, fixed layout). */
@@ -210,6 +243,295 @@ static void lens_add(uint64_t *lens4, uint64_t *lens6, const struct entry_key *p
 	} else {
 		lens6[p->len / 64] |= 1ull << (p->len % 64);
 	}
+}
+
+/* --- the IPv4 summary (lib/summary.h) ---
+ * summary key: zone id u16 BE | chunk u16 BE; value: SUMMARY_CHUNK_WORDS u16 words
+ * (host order). A chunk no entry touches is absent. Writers change a chunk in
+ * memory and put it once at commit (an LMDB value is rewritten whole). */
+
+static void summary_key(uint8_t kb[4], uint16_t zid, uint32_t chunk)
+{
+	kb[0] = (uint8_t)(zid >> 8);
+	kb[1] = (uint8_t)zid;
+	kb[2] = (uint8_t)(chunk >> 8);
+	kb[3] = (uint8_t)chunk;
+}
+
+static struct summary_zone *summary_zone_of(struct summary_set *ss, uint16_t zid)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (ss->zones[i]->zid == zid)
+			return ss->zones[i];
+	if (ss->n == sizeof(ss->zones) / sizeof(ss->zones[0]))
+		return NULL;
+	struct summary_zone *sz = calloc(1, sizeof(*sz));
+	if (sz == NULL)
+		return NULL;
+	sz->zid = zid;
+	sz->lens4 = ~0ull;
+	ss->zones[ss->n++] = sz;
+	return sz;
+}
+
+static void summary_zone_clear(struct summary_zone *sz)
+{
+	for (uint32_t c = 0; c < SUMMARY_CHUNKS; c++) {
+		free(sz->chunk[c]);
+		sz->chunk[c] = NULL;
+	}
+	free(sz->recompute);
+	sz->recompute = NULL;
+}
+
+static void summary_set_free(struct summary_set *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++) {
+		summary_zone_clear(ss->zones[i]);
+		free(ss->zones[i]);
+	}
+	ss->n = 0;
+}
+
+/* The writer's copy of chunk c (read from the store the first time), or NULL on
+ * allocation or store failure. */
+static uint16_t *summary_chunk(struct store *s, MDB_txn *txn, struct summary_zone *sz,
+			       uint32_t c)
+{
+	if (sz->chunk[c] != NULL)
+		return sz->chunk[c];
+	uint16_t *words = calloc(SUMMARY_CHUNK_WORDS, sizeof(*words));
+	if (words == NULL)
+		return NULL;
+	if (!sz->rewrite) {
+		uint8_t kb[4];
+		summary_key(kb, sz->zid, c);
+		MDB_val k = { sizeof(kb), kb }, v;
+		int rc = mdb_get(txn, s->summary, &k, &v);
+		if (rc == 0 && v.mv_size == SUMMARY_CHUNK_BYTES) {
+			memcpy(words, v.mv_data, SUMMARY_CHUNK_BYTES);
+		} else if (rc != MDB_NOTFOUND && rc != 0) {
+			map_mdb_error(rc, "summary");
+			free(words);
+			return NULL;
+		}
+	}
+	sz->chunk[c] = words;
+	return words;
+}
+
+static uint32_t key4_addr(const struct entry_key *p)
+{
+	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
+	       (uint32_t)p->addr[2] << 8 | p->addr[3];
+}
+
+/* Marks what IPv4 entry p of zone zid adds to the summary (other keys: nothing). */
+static int summary_add(struct store *s, MDB_txn *txn, struct summary_set *ss, uint16_t zid,
+		       const struct entry_key *p)
+{
+	if (p->family != ADDR_FAMILY_V4 || !s->has_summary)
+		return 0;
+	struct summary_zone *sz = summary_zone_of(ss, zid);
+	uint32_t addr = key4_addr(p), first, last;
+
+	if (sz == NULL)
+		return DNSBL_ENOMEM;
+	summary_span(addr, p->len, &first, &last);
+	for (uint32_t t = first;; t++) {
+		uint16_t *words = summary_chunk(s, txn, sz, t >> SUMMARY_CHUNK_SHIFT);
+		if (words == NULL)
+			return DNSBL_ENOMEM;
+		uint16_t *w = &words[t & (SUMMARY_CHUNK_WORDS - 1)];
+		*w = summary_word_add(*w, addr, p->len);
+		if (t == last)
+			break;
+	}
+	return 0;
+}
+
+/* Notes that IPv4 entry p of zone zid is gone: its /24s are recomputed at commit.
+ * Entries shorter than /16 leave their marks (a summary may claim too much). */
+static int summary_forget(struct store *s, struct summary_set *ss, uint16_t zid,
+			  const struct entry_key *p)
+{
+	if (p->family != ADDR_FAMILY_V4 || !s->has_summary || p->len < 16)
+		return 0;
+	struct summary_zone *sz = summary_zone_of(ss, zid);
+	uint32_t first, last;
+
+	if (sz == NULL)
+		return DNSBL_ENOMEM;
+	if (sz->rewrite)
+		return 0; /* being rebuilt from what remains */
+	if (sz->recompute == NULL &&
+	    (sz->recompute = calloc((1u << 24) / 64, sizeof(uint64_t))) == NULL)
+		return DNSBL_ENOMEM;
+	summary_span(key4_addr(p), p->len, &first, &last);
+	for (uint32_t t = first; t <= last; t++)
+		sz->recompute[t / 64] |= 1ull << (t % 64);
+	return 0;
+}
+
+/* The word of /24 t of zone zid as the entries in txn make it. */
+static int summary_word_compute(struct store *s, MDB_txn *txn, MDB_cursor *cur, uint16_t zid,
+				uint64_t lens4, uint32_t t, uint16_t *out)
+{
+	uint8_t key[8];
+	uint16_t w = 0;
+	int rc;
+
+	for (unsigned len = 25; len <= 32; len++) {
+		if (!((lens4 >> len) & 1))
+			continue;
+		struct entry_key p = { .family = ADDR_FAMILY_V4, .len = (uint8_t)len };
+		p.addr[0] = (uint8_t)(t >> 16);
+		p.addr[1] = (uint8_t)(t >> 8);
+		p.addr[2] = (uint8_t)t;
+		MDB_val k = { key_encode(key, zid, &p), key }, v;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			const uint8_t *kb = k.mv_data;
+			if (k.mv_size != 8 || memcmp(kb, key, 7) != 0)
+				break;
+			w = summary_word_add(w, (t << 8) | kb[7], len);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "summary");
+	}
+	for (int len = 24; len >= 0; len--) {
+		if (!((lens4 >> len) & 1))
+			continue;
+		struct entry_key p = { .family = ADDR_FAMILY_V4, .len = (uint8_t)len };
+		p.addr[0] = (uint8_t)(t >> 16);
+		p.addr[1] = (uint8_t)(t >> 8);
+		p.addr[2] = (uint8_t)t;
+		MDB_val k = { key_encode(key, zid, &p), key }, v;
+		rc = mdb_get(txn, s->entries, &k, &v);
+		if (rc == 0) {
+			w = summary_word_add(w, key4_addr(&p), (unsigned)len);
+			break;
+		}
+		if (rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "summary");
+	}
+	*out = w;
+	return 0;
+}
+
+/* Writes one zone's summary changes into txn. */
+static int summary_zone_flush(struct store *s, MDB_txn *txn, struct summary_zone *sz)
+{
+	MDB_cursor *cur;
+	uint8_t kb[4];
+	int rc;
+
+	if (sz->rewrite) {
+		if ((rc = mdb_cursor_open(txn, s->summary, &cur)) != 0)
+			return map_mdb_error(rc, "summary");
+		summary_key(kb, sz->zid, 0);
+		MDB_val k = { sizeof(kb), kb }, v;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			const uint8_t *b = k.mv_data;
+			if (k.mv_size != 4 || b[0] != kb[0] || b[1] != kb[1] ||
+			    (rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+		}
+		mdb_cursor_close(cur);
+		if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+			return map_mdb_error(rc, "summary");
+	}
+	if (sz->recompute != NULL) {
+		if ((rc = mdb_cursor_open(txn, s->entries, &cur)) != 0)
+			return map_mdb_error(rc, "summary");
+		for (uint32_t i = 0; i < (1u << 24) / 64 && rc == 0; i++) {
+			for (uint64_t bits = sz->recompute[i]; bits != 0 && rc == 0; bits &= bits - 1) {
+				uint32_t t = i * 64 + (uint32_t)__builtin_ctzll(bits);
+				uint16_t *words = summary_chunk(s, txn, sz, t >> SUMMARY_CHUNK_SHIFT);
+				if (words == NULL)
+					rc = DNSBL_ENOMEM;
+				else
+					rc = summary_word_compute(s, txn, cur, sz->zid, sz->lens4, t,
+								  &words[t & (SUMMARY_CHUNK_WORDS - 1)]);
+			}
+		}
+		mdb_cursor_close(cur);
+		if (rc < 0)
+			return rc;
+	}
+	for (uint32_t c = 0; c < SUMMARY_CHUNKS; c++) {
+		const uint16_t *words = sz->chunk[c];
+		bool empty = true;
+		if (words == NULL)
+			continue;
+		for (uint32_t i = 0; i < SUMMARY_CHUNK_WORDS && empty; i++)
+			empty = words[i] == 0;
+		summary_key(kb, sz->zid, c);
+		MDB_val k = { sizeof(kb), kb }, v = { SUMMARY_CHUNK_BYTES, (void *)words };
+		rc = empty ? mdb_del(txn, s->summary, &k, NULL) : mdb_put(txn, s->summary, &k, &v, 0);
+		if (rc != 0 && !(empty && rc == MDB_NOTFOUND))
+			return map_mdb_error(rc, "summary");
+	}
+	return 0;
+}
+
+static int summary_flush(struct store *s, MDB_txn *txn, struct summary_set *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++) {
+		int rc = summary_zone_flush(s, txn, ss->zones[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Starts zone zid's summary afresh: the caller then adds every remaining entry. */
+static int summary_restart(struct store *s, struct summary_set *ss, uint16_t zid)
+{
+	if (!s->has_summary)
+		return 0;
+	struct summary_zone *sz = summary_zone_of(ss, zid);
+	if (sz == NULL)
+		return DNSBL_ENOMEM;
+	summary_zone_clear(sz);
+	sz->rewrite = true;
+	return 0;
+}
+
+/* Builds the summary of every zone from the entries (the upgrade to schema 3). */
+static int summary_build_all(struct store *s, MDB_txn *txn)
+{
+	struct summary_set ss = { 0 };
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->entries, &cur)) != 0)
+		return map_mdb_error(rc, "summary build");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct entry_key p;
+		const uint8_t *kb = k.mv_data;
+		if (!key_decode(kb, k.mv_size, &p) || p.family != ADDR_FAMILY_V4)
+			continue;
+		uint16_t zid = (uint16_t)(kb[0] << 8 | kb[1]);
+		struct summary_zone *sz = summary_zone_of(&ss, zid);
+		if (sz == NULL) {
+			rc = DNSBL_ENOMEM;
+			break;
+		}
+		sz->rewrite = true;
+		if ((rc = summary_add(s, txn, &ss, zid, &p)) < 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = summary_flush(s, txn, &ss);
+	else if (rc > 0)
+		rc = map_mdb_error(rc, "summary build");
+	summary_set_free(&ss);
+	return rc;
 }
 
 static int entry_decode(const MDB_val *v, struct store_entry *e)
@@ -355,7 +677,13 @@ static int schema_open(struct store *s, bool create)
 		}
 		return map_mdb_error(rc, "open databases");
 	}
-	rc = mdb_get(txn, s->meta, &k, &v);
+	rc = mdb_dbi_open(txn, "summary", dbflags, &s->summary);
+	if (rc == MDB_NOTFOUND && !create)
+		rc = 0; /* a schema 2 store, read-only: lookups go without the summary */
+	else if (rc == 0)
+		s->has_summary = true;
+	if (rc == 0)
+		rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc == MDB_NOTFOUND && create) {
 		v.mv_size = sizeof(version);
 		v.mv_data = &version;
@@ -363,14 +691,22 @@ static int schema_open(struct store *s, bool create)
 	} else if (rc == 0) {
 		if (v.mv_size == sizeof(version))
 			memcpy(&version, v.mv_data, sizeof(version));
-		if (v.mv_size == sizeof(version) && version == 1 && create) {
-			/* version 2 only added databases (created above) and a flag */
+		if (v.mv_size == sizeof(version) && (version == 1 || version == 2) && create) {
+			/* 2 added databases (created above) and a flag; 3 the summary */
+			unsigned old = version;
 			version = STORE_SCHEMA_VERSION;
 			v.mv_size = sizeof(version);
 			v.mv_data = &version;
+			rc = summary_build_all(s, txn);
+			if (rc < 0) {
+				mdb_txn_abort(txn);
+				return rc;
+			}
 			rc = mdb_put(txn, s->meta, &k, &v, 0);
 			if (rc == 0)
-				log_info("store: upgraded schema 1 to %u", STORE_SCHEMA_VERSION);
+				log_info("store: upgraded schema %u to %u", old, STORE_SCHEMA_VERSION);
+		} else if (v.mv_size == sizeof(version) && version == 2 && !create) {
+			s->has_summary = false; /* older writers do not keep it */
 		} else if (v.mv_size != sizeof(version) || version != STORE_SCHEMA_VERSION) {
 			mdb_txn_abort(txn);
 			log_err("store: schema version %u, this build reads %u", version,
@@ -493,7 +829,18 @@ int store_reader_begin(struct store_reader *r)
 		return map_mdb_error(rc, "cursor");
 	}
 	r->active = true;
+	r->txnid = mdb_txn_id(r->txn);
+	if (r->txnid != r->cached_txnid) {
+		for (unsigned i = 0; i < READER_SUMMARY_ZONES; i++)
+			r->sum[i].used = false;
+		r->cached_txnid = r->txnid;
+	}
 	return 0;
+}
+
+uint64_t store_reader_snapshot(const struct store_reader *r)
+{
+	return r->txnid;
 }
 
 void store_reader_end(struct store_reader *r)
@@ -550,16 +897,17 @@ static int get_active(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint32_t now,
 	return entry_active(e, now) ? 0 : DNSBL_ENOTFOUND;
 }
 
-/* Longest match among lengths <= maxlen. */
+/* Longest match among lengths <= maxlen (for IPv4 only those in try4). */
 static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-		       const struct entry_key *addr, unsigned maxlen, uint32_t now,
-		       struct store_entry *entry, struct entry_key *matched)
+		       const struct entry_key *addr, unsigned maxlen, uint64_t try4,
+		       uint32_t now, struct store_entry *entry, struct entry_key *matched)
 {
 	uint8_t key[KEY_MAX];
 	struct entry_key try = *addr;
 
 	for (int len = (int)maxlen; len >= 0; len--) {
-		if (!lens_has(z, addr->family, (unsigned)len))
+		if (!lens_has(z, addr->family, (unsigned)len) ||
+		    (addr->family == ADDR_FAMILY_V4 && !((try4 >> len) & 1)))
 			continue;
 		try.len = (uint8_t)len;
 		MDB_val k = { key_encode(key, z->id, &try), key };
@@ -622,13 +970,59 @@ static int lookup_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 {
 	if (addr->family == ADDR_FAMILY_NAME)
 		return name_longest(txn, dbi, z, addr, false, now, entry, matched);
-	return lookup_upto(txn, dbi, z, addr, addr->len, now, entry, matched);
+	return lookup_upto(txn, dbi, z, addr, addr->len, ~0ull, now, entry, matched);
+}
+
+/* Chunk c of zone zid's summary in r's snapshot (*out NULL when absent), found once
+ * per snapshot. */
+static int reader_summary_chunk(struct store_reader *r, uint16_t zid, uint32_t c,
+				const uint8_t **out)
+{
+	struct reader_summary *rs = &r->sum[zid % READER_SUMMARY_ZONES];
+
+	if (!rs->used || rs->zid != zid) {
+		rs->used = true;
+		rs->zid = zid;
+		memset(rs->known, 0, sizeof(rs->known));
+	}
+	if (!rs->known[c]) {
+		uint8_t kb[4];
+		summary_key(kb, zid, c);
+		MDB_val k = { sizeof(kb), kb }, v;
+		int rc = mdb_get(r->txn, r->s->summary, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "summary");
+		if (rc == 0 && v.mv_size != SUMMARY_CHUNK_BYTES)
+			return DNSBL_ESTORE;
+		rs->chunk[c] = rc == 0 ? v.mv_data : NULL;
+		rs->known[c] = 1;
+	}
+	*out = rs->chunk[c];
+	return 0;
 }
 
 int store_lookup(struct store_reader *r, const struct store_zone *z,
 		 const struct entry_key *addr, uint32_t now, struct store_entry *entry,
 		 struct entry_key *matched)
 {
+	if (addr->family == ADDR_FAMILY_V4 && addr->len == 32 && r->s->has_summary) {
+		/* the summary of the address's /24 says which lengths can match; most
+		 * unlisted addresses end here (only readers: a writer's own changes
+		 * reach the summary at commit) */
+		uint32_t a = key4_addr(addr), t = summary_slash24(a);
+		const uint8_t *chunk = NULL;
+		uint16_t w;
+		int rc = reader_summary_chunk(r, z->id, t >> SUMMARY_CHUNK_SHIFT, &chunk);
+		if (rc < 0)
+			return rc;
+		if (chunk == NULL)
+			return DNSBL_ENOTFOUND;
+		memcpy(&w, chunk + 2 * (t & (SUMMARY_CHUNK_WORDS - 1)), 2);
+		uint64_t try4 = summary_lens(w, a, z->lens4);
+		if (try4 == 0)
+			return DNSBL_ENOTFOUND;
+		return lookup_upto(r->txn, r->s->entries, z, addr, 32, try4, now, entry, matched);
+	}
 	return lookup_txn(r->txn, r->s->entries, z, addr, now, entry, matched);
 }
 
@@ -687,7 +1081,7 @@ int store_any_listed_within(struct store_reader *r, const struct store_zone *z,
 
 	if (p->family == ADDR_FAMILY_NAME)
 		return name_any_below(r, z, p, now);
-	rc = lookup_upto(r->txn, r->s->entries, z, p, p->len, now, &e, NULL);
+	rc = lookup_upto(r->txn, r->s->entries, z, p, p->len, ~0ull, now, &e, NULL);
 	if (rc == 0 && !(e.flags & STORE_F_EXCLUDE))
 		return 1;
 	if (rc < 0 && rc != DNSBL_ENOTFOUND)
@@ -960,6 +1354,15 @@ int store_writer_commit(struct store_writer *w)
 		MDB_val k = { 13, "hist-next-seq" }, v = { sizeof(w->next_seq), &w->next_seq };
 		rc = map_mdb_error(mdb_put(w->txn, w->s->meta, &k, &v, 0), "history sequence");
 	}
+	for (unsigned i = 0; i < w->sum.n && rc == 0; i++) {
+		struct summary_zone *sz = w->sum.zones[i];
+		for (unsigned j = 0; j < w->nzones; j++)
+			if (w->zones[j].z.id == sz->zid)
+				sz->lens4 = w->zones[j].z.lens4;
+	}
+	if (rc == 0)
+		rc = summary_flush(w->s, w->txn, &w->sum);
+	summary_set_free(&w->sum);
 	for (unsigned i = 0; i < w->nzones && rc == 0; i++) {
 		struct writer_zone *wz = &w->zones[i];
 		if (!wz->changed)
@@ -982,6 +1385,7 @@ void store_writer_abort(struct store_writer *w)
 	if (w == NULL)
 		return;
 	mdb_txn_abort(w->txn);
+	summary_set_free(&w->sum);
 	free(w);
 }
 
@@ -1481,6 +1885,8 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct entry
 		if ((rc = mdb_put(w->txn, w->replace_dbi, &k, &empty, 0)) != 0)
 			return map_mdb_error(rc, "replace mark");
 	}
+	if ((rc = summary_add(w->s, w->txn, &w->sum, z->id, &mp)) < 0)
+		return rc;
 	lens_add(&z->lens4, z->lens6, &mp);
 	wz->changed = true;
 	if (outcome)
@@ -1515,6 +1921,8 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct entr
 	uint32_t a = e.a;
 	if ((rc = mdb_del(w->txn, w->s->entries, &k, NULL)) != 0)
 		return map_mdb_error(rc, "delist");
+	if ((rc = summary_forget(w->s, &w->sum, z->id, &mp)) < 0)
+		return rc;
 	memcpy(tv, &now, 4);
 	memcpy(tv + 4, &actor_id, 2);
 	if (reason_len > 0)
@@ -1570,10 +1978,14 @@ int store_delete(struct store_writer *w, struct store_zone *z, const struct entr
 
 	if (!prefix_valid(p) || writer_zone_of(w, z) == NULL)
 		return DNSBL_EINVAL;
+	struct entry_key mp;
 	MDB_val k = { key_encode(key, z->id, p), key };
+	key_decode(key, k.mv_size, &mp); /* p, masked */
 	rc = mdb_del(w->txn, w->s->entries, &k, NULL);
 	if (rc != 0)
 		return map_mdb_error(rc, "delete");
+	if ((rc = summary_forget(w->s, &w->sum, z->id, &mp)) < 0)
+		return rc;
 	writer_zone_of(w, z)->changed = true;
 	return 0;
 }
@@ -1628,6 +2040,11 @@ static int sweep_one(const struct entry_key *p, const struct store_entry *e, voi
 		}
 	}
 	lens_add(&sw->lens4, sw->lens6, p);
+	int rc = summary_add(w->s, w->txn, &w->sum, w->replace_zone->id, p);
+	if (rc < 0) {
+		sw->err = rc;
+		return 1;
+	}
 	return 0;
 }
 
@@ -1688,6 +2105,8 @@ int store_replace_finish(struct store_writer *w, uint64_t *removed)
 	if (rc == 0)
 		rc = mdb_drop(w->txn, sw.doomed, 0);
 	rc = map_mdb_error(rc, "replace");
+	if (rc == 0)
+		rc = summary_restart(w->s, &w->sum, z->id); /* the sweep re-adds what stays */
 	if (rc == 0) {
 		rc = foreach_txn(w->txn, w->s->entries, z->id, sweep_one, &sw);
 		if (rc > 0)
@@ -1924,6 +2343,8 @@ static int expire_batch(struct store *s, const char *zone_name, uint32_t now, ui
 			rc = map_mdb_error(rc, "expire");
 			goto fail;
 		}
+		if ((rc = summary_forget(s, &w->sum, z->id, &p)) < 0)
+			goto fail;
 		writer_zone_of(w, z)->changed = true;
 		n++;
 	}

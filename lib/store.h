@@ -63,7 +63,7 @@
 #include "addr.h"
 #include "txt.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_REASON_MAX 255
 #define STORE_TXT_MAX TXT_TEMPLATE_MAX
 
@@ -216,6 +216,10 @@ int store_reader_begin(struct store_reader *r);
 
 /* Ends the snapshot; every pointer obtained from it becomes invalid. */
 void store_reader_end(struct store_reader *r);
+
+/* The id of the reader's current snapshot (the last commit it sees): equal ids mean
+ * nothing was written in between, so what was read under one holds for the other. */
+uint64_t store_reader_snapshot(const struct store_reader *r);
 
 /* Fills *out with the record of zone name (as in the config, lower case).
  * Returns 0, DNSBL_ENOTFOUND (the zone has never been written) or DNSBL_ESTORE. */
