@@ -32,11 +32,16 @@ void answer_ctx_free(struct answer_ctx *ctx)
 
 void answer_batch_begin(struct answer_ctx *ctx)
 {
-	ctx->batch++;
 	ctx->now = (uint32_t)time(NULL);
 	ctx->store_ok = ctx->reader != NULL && store_reader_begin(ctx->reader) == 0;
 	if (ctx->reader != NULL && !ctx->store_ok)
 		ctx->stats.store_errors++;
+	/* zone records read in an earlier batch stay good while nothing was written */
+	uint64_t snap = ctx->store_ok ? store_reader_snapshot(ctx->reader) : 0;
+	if (!ctx->store_ok || snap != ctx->snapshot || ctx->batch == 0) {
+		ctx->batch++;
+		ctx->snapshot = snap;
+	}
 	ctx->in_batch = true;
 }
 

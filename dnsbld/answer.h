@@ -21,7 +21,7 @@ struct answer_stats {
 		truncated, store_errors;
 };
 
-/* Per-zone store state, read once per batch. */
+/* Per-zone store state, read once per store snapshot. */
 struct zone_state {
 	uint64_t batch;    /* batch in which rec was read */
 	bool present;      /* the zone exists in the store */
@@ -33,7 +33,8 @@ struct answer_ctx {
 	struct store_reader *reader; /* NULL: serve without a store (tests) */
 	bool in_batch;
 	bool store_ok;     /* the batch's read transaction began */
-	uint64_t batch;
+	uint64_t batch;    /* changes when zone records must be read again */
+	uint64_t snapshot; /* the store snapshot of batch */
 	uint32_t now;
 	struct zone_state *zstate; /* one per zone, owned by the ctx */
 	char txt[TXT_EXPANDED_MAX]; /* scratch for TXT expansion */
