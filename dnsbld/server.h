@@ -1,7 +1,8 @@
-/* The responder's sockets and workers: UDP (recvmmsg/sendmmsg batches on
- * SO_REUSEPORT sockets, one set per worker) and TCP (RFC 7766: length-prefixed,
- * pipelined, idle timeout, connection cap), each worker with its own store reader
- * and answer context, all buffers allocated at start-up. */
+/* The responder's sockets and threads. Per worker: one UDP thread per listen
+ * address, blocked in recvmmsg on its own SO_REUSEPORT socket and answering with
+ * sendmmsg, and one TCP thread (epoll; RFC 7766: length-prefixed, pipelined, idle
+ * timeout, connection cap). Each thread has its own store reader and answer
+ * context; all buffers are allocated at start-up. */
 #ifndef DNSBLD_SERVER_H
 #define DNSBLD_SERVER_H
 
