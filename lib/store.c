@@ -31,6 +31,7 @@ struct store {
 	MDB_dbi meta, entries, tombs, history, histkey, summary;
 	bool rdonly;
 	bool has_summary; /* schema 3: lookups of IPv4 addresses consult the summary */
+	bool probing;     /* store_open trying read-only first: schema_open stays quiet */
 };
 
 /* A writer's changes to one zone's IPv4 summary (lib/summary.h), applied at commit:
@@ -499,7 +500,8 @@ static int summary_restart(struct store *s, struct summary_set *ss, uint16_t zid
 	return 0;
 }
 
-/* Builds the summary of every zone from the entries (the upgrade to schema 3). */
+/* Builds the summary of every zone from the entries (the upgrade to schema 3). The
+ * entries are in zone order, so one zone's chunks are in memory at a time. */
 static int summary_build_all(struct store *s, MDB_txn *txn)
 {
 	struct summary_set ss = { 0 };
@@ -516,6 +518,13 @@ static int summary_build_all(struct store *s, MDB_txn *txn)
 		if (!key_decode(kb, k.mv_size, &p) || p.family != ADDR_FAMILY_V4)
 			continue;
 		uint16_t zid = (uint16_t)(kb[0] << 8 | kb[1]);
+		if (ss.n > 0 && ss.zones[0]->zid != zid) {
+			/* the previous zone is complete: write it, free it */
+			rc = summary_flush(s, txn, &ss);
+			summary_set_free(&ss);
+			if (rc < 0)
+				break;
+		}
 		struct summary_zone *sz = summary_zone_of(&ss, zid);
 		if (sz == NULL) {
 			rc = DNSBL_ENOMEM;
@@ -672,7 +681,8 @@ static int schema_open(struct store *s, bool create)
 	    (rc = mdb_dbi_open(txn, "histkey", dbflags, &s->histkey)) != 0) {
 		mdb_txn_abort(txn);
 		if (rc == MDB_NOTFOUND) {
-			log_err("store: not initialised (run dnsbl-loader or dnsbld once with write access)");
+			if (!s->probing)
+				log_err("store: not initialised (run dnsbl-loader or dnsbld once with write access)");
 			return DNSBL_ENOTFOUND;
 		}
 		return map_mdb_error(rc, "open databases");
@@ -709,8 +719,14 @@ static int schema_open(struct store *s, bool create)
 			s->has_summary = false; /* older writers do not keep it */
 		} else if (v.mv_size != sizeof(version) || version != STORE_SCHEMA_VERSION) {
 			mdb_txn_abort(txn);
-			log_err("store: schema version %u, this build reads %u", version,
-				STORE_SCHEMA_VERSION);
+			if (s->probing)
+				return DNSBL_EVERSION;
+			if (v.mv_size != sizeof(version))
+				log_err("store: schema record of %zu bytes, this build reads version %u",
+					v.mv_size, STORE_SCHEMA_VERSION);
+			else
+				log_err("store: schema version %u, this build reads %u", version,
+					STORE_SCHEMA_VERSION);
 			return DNSBL_EVERSION;
 		}
 	}
@@ -743,6 +759,22 @@ int store_open(struct store **out, const char *path, unsigned flags)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return DNSBL_ENOMEM;
+	if ((flags & STORE_CREATE) && (flags & STORE_RDONLY) && stat(datafile, &st) == 0) {
+		/* a current store needs no write transaction: a reader starting while an
+		 * import holds the writer lock must not wait for it */
+		if (env_open(s, path, true) == 0) {
+			s->probing = true;
+			rc = schema_open(s, false);
+			s->probing = false;
+			if (rc == 0 && s->has_summary) {
+				*out = s;
+				return 0;
+			}
+			mdb_env_close(s->env);
+			s->env = NULL;
+			s->has_summary = false;
+		}
+	}
 	if (flags & STORE_CREATE) {
 		/* make sure the schema exists, with a writable environment */
 		if ((rc = env_open(s, path, false)) < 0 || (rc = schema_open(s, true)) < 0)
@@ -1326,6 +1358,20 @@ int store_writer_begin(struct store *s, struct store_writer **out)
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &w->txn)) != 0) {
 		free(w);
 		return map_mdb_error(rc, "begin write");
+	}
+	if (!s->has_summary) {
+		/* opened as schema 2 (without STORE_CREATE): if another process upgraded
+		 * the store since, writing without the summary would hide entries */
+		MDB_val k = { 6, "schema" }, v;
+		uint32_t version = 0;
+		if (mdb_get(w->txn, s->meta, &k, &v) == 0 && v.mv_size == sizeof(version))
+			memcpy(&version, v.mv_data, sizeof(version));
+		if (version != 2) {
+			log_err("store: upgraded to schema %u by another program: reopen it", version);
+			mdb_txn_abort(w->txn);
+			free(w);
+			return DNSBL_EVERSION;
+		}
 	}
 	*out = w;
 	return 0;
