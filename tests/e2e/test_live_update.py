@@ -2,6 +2,7 @@
 signal); SOA serials; clean shutdown."""
 
 import signal
+import subprocess
 import threading
 import time
 
@@ -154,6 +155,33 @@ def test_answers_continue_during_a_large_import(make_server):
         ip = f"10.{100 + i // 65536}.{(i // 256) % 256}.{i % 256}"
         assert t.wait_for(lambda: _rcode(srv, ip) == dns.rcode.NOERROR, LIVE), ip
     assert _rcode(srv, f"10.{100 + n // 65536}.{(n // 256) % 256}.{n % 256}") == dns.rcode.NXDOMAIN
+
+
+def test_starts_while_an_import_holds_the_writer(make_server):
+    """A current store is opened without a write transaction: dnsbld does not wait
+    for an import that holds LMDB's writer lock, and answers from the last commit."""
+    srv = make_server(standard=True, start=False)
+    n = 1500000
+    path = srv.data_file("".join(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}\n"
+                                 for i in range(n)))
+    imp = subprocess.Popen([str(t.LOADER), "-c", str(srv.config),
+                            *srv.import_args(BL, path, source="bulk")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=srv.cwd)
+    try:
+        time.sleep(0.3)  # the loader has begun its write transaction
+        assert imp.poll() is None, "the import ended too soon to hold the writer lock"
+        start = time.monotonic()
+        srv.start()
+        took = time.monotonic() - start
+        still_importing = imp.poll() is None
+        t.assert_listed_a(srv.ask(rev("192.0.2.2", BL), "A"), BL, rev("192.0.2.2", BL),
+                          "127.0.0.3")
+        t.assert_nxdomain(srv.ask(rev("10.0.1.1", BL), "A"), BL)
+    finally:
+        _, err = imp.communicate(timeout=120)
+    assert imp.returncode == 0, err
+    assert still_importing, f"dnsbld took {took:.2f}s: it waited for the import to end"
+    assert t.wait_for(lambda: _rcode(srv, "10.0.1.1") == dns.rcode.NOERROR, LIVE)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM])
