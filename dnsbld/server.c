@@ -485,8 +485,8 @@ static void *tcp_main(void *arg)
 	struct tcp_worker *wk = arg;
 	struct server *srv = wk->srv;
 	int64_t idle_ms = (int64_t)srv->cfg->tcp_idle_timeout * 1000;
-	/* idle connections are looked for this often, to close them near their deadline */
-	int64_t sweep_every = idle_ms < 4000 ? idle_ms / 4 : 1000;
+	/* idle connections are looked for this often: closed at most 0.5 s late */
+	int64_t sweep_every = idle_ms / 10 < 500 ? idle_ms / 10 : 500;
 	int64_t next_sweep = 0, next_report = 0;
 	uint64_t reported = 0;
 
