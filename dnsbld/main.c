@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -16,6 +19,26 @@
 #include "zone.h"
 
 #define DEFAULT_CONFIG "/etc/dnsbl/dnsbl.conf"
+
+/* The background thread that maps the store's pages in at start-up. */
+struct prefault {
+	struct store *store;
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+};
+
+static void *prefault_main(void *arg)
+{
+	struct prefault *pf = arg;
+	uint64_t offset = 0;
+
+	/* lowest priority: answering comes first (a Linux thread has its own nice value) */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	while (!atomic_load(&pf->stop) && store_prefault(pf->store, &offset) > 0)
+		;
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -84,6 +107,8 @@ int main(int argc, char **argv)
 		store_close(store);
 		return 1;
 	}
+	struct prefault pf = { .store = store };
+	pf.started = pthread_create(&pf.thread, NULL, prefault_main, &pf) == 0;
 	for (unsigned i = 0; i < cfg.zone_count; i++) {
 		const struct zone_config *z = &cfg.zones[i];
 		log_info("zone %s: type %s, policy %s, ttl %u", z->name,
@@ -106,6 +131,9 @@ int main(int argc, char **argv)
 		log_info("signal %d: stopping", sig);
 		break;
 	}
+	atomic_store(&pf.stop, true);
+	if (pf.started)
+		pthread_join(pf.thread, NULL);
 	server_stop(srv);
 	server_free(srv);
 	store_close(store);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -814,6 +815,59 @@ uint64_t store_file_size(struct store *s)
 	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
 		return 0;
 	return (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+}
+
+/* Where the data file is mapped: LMDB tells only for MDB_FIXEDMAP, so it is looked
+ * up in /proc/self/maps by the file's inode. NULL when not found. */
+static uint8_t *map_base(struct store *s)
+{
+	const char *path;
+	char datafile[4200], line[4400];
+	struct stat st;
+	uint8_t *base = NULL;
+
+	if (mdb_env_get_path(s->env, &path) != 0)
+		return NULL;
+	snprintf(datafile, sizeof(datafile), "%s/data.mdb", path);
+	if (stat(datafile, &st) < 0)
+		return NULL;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (f == NULL)
+		return NULL;
+	while (base == NULL && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long long start, off, ino;
+		char dev[32];
+		if (sscanf(line, "%llx-%*x %*s %llx %31s %llu", &start, &off, dev, &ino) == 4 &&
+		    ino == (unsigned long long)st.st_ino && off == 0)
+			base = (uint8_t *)(uintptr_t)start;
+	}
+	fclose(f);
+	return base;
+}
+
+int store_prefault(struct store *s, uint64_t *offset)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	const uint64_t step = 32u << 20;
+
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+		return DNSBL_ESTORE;
+	uint64_t used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	if (*offset >= used)
+		return 0;
+	uint64_t len = used - *offset < step ? used - *offset : step;
+	uint8_t *base = map_base(s);
+	if (base == NULL)
+		return 0;
+#ifdef MADV_POPULATE_READ
+	if (madvise(base + *offset, len, MADV_POPULATE_READ) < 0)
+		return 0; /* an older kernel, or the file shrank: nothing more to do */
+#else
+	return 0;
+#endif
+	*offset += len;
+	return *offset < used;
 }
 
 /* --- reading --- */

@@ -201,6 +201,12 @@ void store_close(struct store *s);
 /* Returns the size in bytes of the store's data file, or 0 if unknown. */
 uint64_t store_file_size(struct store *s);
 
+/* Maps the store's pages into the process (MADV_POPULATE_READ), at most 32 MiB per
+ * call from *offset on, and advances *offset. Returns 1 while there is more, 0 at
+ * the end (or where the kernel cannot do it), or a negative DNSBL_E* code. dnsbld
+ * calls it from a background thread so that first look-ups pay no page faults. */
+int store_prefault(struct store *s, uint64_t *offset);
+
 /* --- Reading (one reader per thread; used by dnsbld on the per-query path) --- */
 
 /* Allocates a reader for the calling thread; caller frees with store_reader_free.
