@@ -122,13 +122,17 @@ run: deps
 	$(MAKE) all
 	./scripts/run-demo.sh
 
-# Benchmarks (tests/bench/README.md): import under load, then API-to-DNS latency.
-#   make bench BENCH_ARGS="--lines 1000000" API_BENCH_ARGS="--ops 1000"
+# Benchmarks (tests/bench/README.md): query rate against rbldnsd and a floor responder,
+# import under load, API-to-DNS latency, then TCP under load.
+#   make bench DNS_BENCH_ARGS="--quick" BENCH_ARGS="--lines 1000000" \
+#              API_BENCH_ARGS="--ops 1000" TCP_BENCH_ARGS="--quick"
 bench:
 	@EXTRA_PKGS="dnsperf rbldnsd" ./scripts/deps.sh
 	$(MAKE) all
+	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/dns_bench.py $(DNS_BENCH_ARGS)
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/import_bench.py $(BENCH_ARGS)
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/api_bench.py $(API_BENCH_ARGS)
+	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/tcp_bench.py $(TCP_BENCH_ARGS)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
