@@ -375,6 +375,17 @@ static int summary_forget(struct store *s, struct summary_set *ss, uint16_t zid,
 	return 0;
 }
 
+/* The IPv4 prefix of length len at the start of /24 t (key_encode masks it). */
+static struct entry_key slash24_prefix(uint32_t t, unsigned len)
+{
+	struct entry_key p = { .family = ADDR_FAMILY_V4, .len = (uint8_t)len };
+
+	p.addr[0] = (uint8_t)(t >> 16);
+	p.addr[1] = (uint8_t)(t >> 8);
+	p.addr[2] = (uint8_t)t;
+	return p;
+}
+
 /* The word of /24 t of zone zid as the entries in txn make it. */
 static int summary_word_compute(struct store *s, MDB_txn *txn, MDB_cursor *cur, uint16_t zid,
 				uint64_t lens4, uint32_t t, uint16_t *out)
@@ -386,10 +397,7 @@ static int summary_word_compute(struct store *s, MDB_txn *txn, MDB_cursor *cur, 
 	for (unsigned len = 25; len <= 32; len++) {
 		if (!((lens4 >> len) & 1))
 			continue;
-		struct entry_key p = { .family = ADDR_FAMILY_V4, .len = (uint8_t)len };
-		p.addr[0] = (uint8_t)(t >> 16);
-		p.addr[1] = (uint8_t)(t >> 8);
-		p.addr[2] = (uint8_t)t;
+		struct entry_key p = slash24_prefix(t, len);
 		MDB_val k = { key_encode(key, zid, &p), key }, v;
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -404,10 +412,7 @@ static int summary_word_compute(struct store *s, MDB_txn *txn, MDB_cursor *cur, 
 	for (int len = 24; len >= 0; len--) {
 		if (!((lens4 >> len) & 1))
 			continue;
-		struct entry_key p = { .family = ADDR_FAMILY_V4, .len = (uint8_t)len };
-		p.addr[0] = (uint8_t)(t >> 16);
-		p.addr[1] = (uint8_t)(t >> 8);
-		p.addr[2] = (uint8_t)t;
+		struct entry_key p = slash24_prefix(t, (unsigned)len);
 		MDB_val k = { key_encode(key, zid, &p), key }, v;
 		rc = mdb_get(txn, s->entries, &k, &v);
 		if (rc == 0) {
