@@ -53,6 +53,9 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
 import apitest  # noqa: E402  (a running dnsbl-api)
+from benchutil import Failed, disk_usage, logger  # noqa: E402
+
+log = logger("[bench]")
 
 ZONE = "bl.bench"
 LISTED_A = "127.0.0.2"
@@ -67,27 +70,8 @@ ZONES = {ZONE: {"type": "ip", "policy": "block", "ttl": 300, "a": LISTED_A,
                 "ns": f"ns1.{ZONE}."}}
 
 
-class Failed(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[bench] {msg}", flush=True)
-
-
 def mib(nbytes):
     return f"{nbytes / 2**20:.1f} MiB"
-
-
-def disk_usage(path):
-    """(allocated, apparent) bytes of the files under path, like du and du -b."""
-    alloc = apparent = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            st = os.stat(os.path.join(root, f))
-            alloc += st.st_blocks * 512
-            apparent += st.st_size
-    return alloc, apparent
 
 
 def random_addresses(rng, n):

@@ -54,11 +54,14 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
+from benchutil import Failed, disk_usage, logger, proc_cpu, run  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
+
+log = logger("[dns-bench]")
 
 DNSPERF = "/usr/bin/dnsperf"
 RBLDNSD = "/usr/sbin/rbldnsd"
@@ -84,31 +87,6 @@ PROBE_EVERY = 0.002        # start-up probe interval
 STOP_TIMEOUT = 5.0
 
 
-class Failed(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[dns-bench] {msg}", flush=True)
-
-
-def run(cmd, timeout, **kw):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                       timeout=timeout, **kw)
-    if r.returncode != 0:
-        raise Failed(f"{' '.join(map(str, cmd))}: exit {r.returncode}\n{r.stderr}{r.stdout}")
-    return r
-
-
-def proc_cpu(pid):
-    """CPU seconds (user + system, all threads) used so far by a running process."""
-    try:
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
 def machine_cpu():
     """(busy, steal) CPU seconds of the whole machine so far, from /proc/stat."""
     v = [int(x) for x in pathlib.Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -131,11 +109,6 @@ def proc_rss(pid):
     except (OSError, ValueError):
         pass
     return float("nan")
-
-
-def disk_usage(path):
-    return sum(os.stat(os.path.join(root, f)).st_blocks * 512
-               for root, _, files in os.walk(path) for f in files)
 
 
 def mib(nbytes):
@@ -435,7 +408,7 @@ def run_set(name, family, entries, a, work, tools, seed, problems):
     added = t.summary_count(r.stdout + r.stderr, "added")
     if added is not None and added != entries:
         problems.append(f"{name}: the loader added {added} entries, expected {entries}")
-    res["import"] = {"wall": wall, "rate": entries / wall, "store": disk_usage(srv_d.db),
+    res["import"] = {"wall": wall, "rate": entries / wall, "store": disk_usage(srv_d.db)[0],
                      "summary": (r.stdout + r.stderr).strip()[-500:]}
     log(f"{name}: dnsbl-loader import {wall:.1f}s ({entries / wall / 1e6:.2f}M entries/s), "
         f"store {mib(res['import']['store'])}")

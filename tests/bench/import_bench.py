@@ -22,7 +22,6 @@ Everything runs on loopback; every subprocess has a time limit; the work directo
 """
 
 import argparse
-import itertools
 import os
 import pathlib
 import random
@@ -38,8 +37,11 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
+from benchutil import Failed, logger, run, disk_usage, proc_cpu, head_lines  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.rcode  # noqa: E402
+
+log = logger("[bench]")
 
 DNSPERF = "/usr/bin/dnsperf"
 GEN_SRC = REPO / "tests" / "bench" / "gen_feed.c"
@@ -58,51 +60,10 @@ def zone(name):
 ZONES = {"bl.bench": zone("bl.bench"), "live.bench": zone("live.bench")}
 
 
-class Failed(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[bench] {msg}", flush=True)
-
-
-def run(cmd, timeout, **kw):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                       timeout=timeout, **kw)
-    if r.returncode != 0:
-        raise Failed(f"{' '.join(map(str, cmd))}: exit {r.returncode}\n{r.stderr}{r.stdout}")
-    return r
-
-
-def disk_usage(path):
-    """(allocated, apparent) bytes of the files under path, like du and du -b."""
-    alloc = apparent = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            st = os.stat(os.path.join(root, f))
-            alloc += st.st_blocks * 512
-            apparent += st.st_size
-    return alloc, apparent
-
-
-def head_lines(path, n):
-    with open(path) as f:
-        return [line.strip() for line in itertools.islice(f, n)]
-
-
 def write_queries(path, zone_name, listed, unlisted, rng):
     qs = [f"{t.rev(ip, zone_name)} A" for ip in listed + unlisted]
     rng.shuffle(qs)
     path.write_text("\n".join(qs) + "\n")
-
-
-def proc_cpu(pid):
-    """CPU seconds (user + system) used so far by a running process."""
-    try:
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
 
 
 def mib(nbytes):

@@ -45,7 +45,6 @@ Everything runs on loopback; every subprocess has a time limit; the work directo
 
 import argparse
 import errno
-import itertools
 import math
 import os
 import pathlib
@@ -67,9 +66,12 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
+from benchutil import Failed, logger, run, proc_cpu, head_lines  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.rcode  # noqa: E402
+
+log = logger("[bench]")
 
 DNSPERF = "/usr/bin/dnsperf"
 GEN_SRC = REPO / "tests" / "bench" / "gen_feed.c"
@@ -92,40 +94,10 @@ def zone(name):
             "ns": f"ns1.{name}."}
 
 
-class Failed(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[bench] {msg}", flush=True)
-
-
-def run(cmd, timeout, **kw):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                       timeout=timeout, **kw)
-    if r.returncode != 0:
-        raise Failed(f"{' '.join(map(str, cmd))}: exit {r.returncode}\n{r.stderr}{r.stdout}")
-    return r
-
-
-def head_lines(path, n):
-    with open(path) as f:
-        return [line.strip() for line in itertools.islice(f, n)]
-
-
 # --------------------------------------------------------------------------------------
 # CPU time and sockets, from /proc
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid):
-    """CPU seconds (user + system, all threads) used so far by a running process."""
-    try:
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return float("nan")
 
 
 def machine_busy():
