@@ -51,3 +51,14 @@ def head_lines(path, n):
     """The first n lines of a file, stripped."""
     with open(path) as f:
         return [line.strip() for line in itertools.islice(f, n)]
+
+
+def cpu_model(unknown="?"):
+    """The CPU's model name from /proc/cpuinfo, or unknown."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return unknown

@@ -54,7 +54,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
-from benchutil import Failed, disk_usage, logger, proc_cpu, run  # noqa: E402
+from benchutil import Failed, cpu_model, disk_usage, logger, proc_cpu, run  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
@@ -121,14 +121,7 @@ def median(values):
 
 
 def machine():
-    cpu = "?"
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     load = pathlib.Path("/proc/loadavg").read_text().split()[:3]
     return {"kernel": platform.release(), "cpu": cpu, "nproc": os.cpu_count(),
             "loadavg_at_start": " ".join(load)}

@@ -66,7 +66,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
-from benchutil import Failed, logger, run, proc_cpu, head_lines  # noqa: E402
+from benchutil import Failed, cpu_model, head_lines, logger, proc_cpu, run  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.rcode  # noqa: E402
@@ -877,14 +877,7 @@ def main():
 # --------------------------------------------------------------------------------------
 
 def machine_line():
-    cpu = "unknown CPU"
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model("unknown CPU")
     try:
         ver = subprocess.run([DNSPERF, "-h"], capture_output=True, text=True, timeout=10)
         m = re.search(r"Version (\S+)", ver.stdout + ver.stderr)

@@ -134,41 +134,32 @@ static void test_pure_word_add(void **state)
 static void test_pure_span(void **state)
 {
 	(void)state;
+	/* entry address, length, first and last /24 it touches */
+	static const struct {
+		uint32_t addr;
+		unsigned len;
+		uint32_t first, last;
+	} spans[] = {
+		{ IP(10, 1, 2, 3), 32, 0x0a0102, 0x0a0102 },
+		{ IP(10, 1, 2, 36), 30, 0x0a0102, 0x0a0102 },
+		{ IP(10, 1, 2, 128), 25, 0x0a0102, 0x0a0102 },
+		{ IP(10, 1, 2, 0), 24, 0x0a0102, 0x0a0102 },
+		{ IP(10, 1, 2, 0), 23, 0x0a0102, 0x0a0103 },
+		{ IP(10, 1, 16, 0), 20, 0x0a0110, 0x0a011f },
+		{ IP(10, 1, 0, 0), 16, 0x0a0100, 0x0a01ff },
+		{ IP(10, 16, 0, 0), 12, 0x0a1000, 0x0a1fff },
+		{ IP(10, 0, 0, 0), 8, 0x0a0000, 0x0affff },
+		{ IP(255, 0, 0, 0), 8, 0xff0000, 0xffffff },
+		{ 0, 0, 0, 0xffffff },
+	};
 	uint32_t f = 7, l = 7;
 	assert_int_equal(summary_slash24(IP(10, 1, 2, 3)), 0x0a0102);
-	summary_span(IP(10, 1, 2, 3), 32, &f, &l);
-	assert_int_equal(f, 0x0a0102);
-	assert_int_equal(l, 0x0a0102);
-	summary_span(IP(10, 1, 2, 36), 30, &f, &l);
-	assert_int_equal(f, 0x0a0102);
-	assert_int_equal(l, 0x0a0102);
-	summary_span(IP(10, 1, 2, 128), 25, &f, &l);
-	assert_int_equal(f, 0x0a0102);
-	assert_int_equal(l, 0x0a0102);
-	summary_span(IP(10, 1, 2, 0), 24, &f, &l);
-	assert_int_equal(f, 0x0a0102);
-	assert_int_equal(l, 0x0a0102);
-	summary_span(IP(10, 1, 2, 0), 23, &f, &l);
-	assert_int_equal(f, 0x0a0102);
-	assert_int_equal(l, 0x0a0103);
-	summary_span(IP(10, 1, 16, 0), 20, &f, &l);
-	assert_int_equal(f, 0x0a0110);
-	assert_int_equal(l, 0x0a011f);
-	summary_span(IP(10, 1, 0, 0), 16, &f, &l);
-	assert_int_equal(f, 0x0a0100);
-	assert_int_equal(l, 0x0a01ff);
-	summary_span(IP(10, 16, 0, 0), 12, &f, &l);
-	assert_int_equal(f, 0x0a1000);
-	assert_int_equal(l, 0x0a1fff);
-	summary_span(IP(10, 0, 0, 0), 8, &f, &l);
-	assert_int_equal(f, 0x0a0000);
-	assert_int_equal(l, 0x0affff);
-	summary_span(IP(255, 0, 0, 0), 8, &f, &l);
-	assert_int_equal(f, 0xff0000);
-	assert_int_equal(l, 0xffffff);
-	summary_span(0, 0, &f, &l);
-	assert_int_equal(f, 0);
-	assert_int_equal(l, 0xffffff);
+	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+		summary_span(spans[i].addr, spans[i].len, &f, &l);
+		if (f != spans[i].first || l != spans[i].last)
+			fail_msg("summary_span(%08x/%u) = %06x..%06x, expected %06x..%06x",
+				 spans[i].addr, spans[i].len, f, l, spans[i].first, spans[i].last);
+	}
 	/* a /8 is exactly one chunk */
 	summary_span(IP(10, 0, 0, 0), 8, &f, &l);
 	assert_int_equal(f >> SUMMARY_CHUNK_SHIFT, 10);
