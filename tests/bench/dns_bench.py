@@ -513,7 +513,8 @@ def report(results, a, mach):
     p = lines.append
     p(f"Machine: Linux {mach['kernel']}, {mach['cpu']}, nproc {mach['nproc']} "
       f"(load average at start {mach['loadavg_at_start']}). dnsperf -c {a.clients} "
-      f"-q {a.outstanding}, {a.seconds} s runs x {a.repeat} (median; answers/CPU-s "
+      f"-q {a.outstanding} " + (f"-Q {a.rate}" if a.rate else "at full speed") +
+      f", {a.seconds} s runs x {a.repeat} (median; answers/CPU-s "
       f"min-max); latency: -Q {a.lat_qps} -v for {a.lat_seconds} s; dnsbld threads = 1; "
       f"dnsbld {t.DNSBLD}.")
     goals = []
