@@ -33,6 +33,7 @@ struct store {
 	bool rdonly;
 	bool has_summary; /* schema 3: lookups of IPv4 addresses consult the summary */
 	bool probing;     /* store_open trying read-only first: schema_open stays quiet */
+	uint8_t *map;     /* where the data file is mapped, once store_prefault found it */
 };
 
 /* A writer's changes to one zone's IPv4 summary (lib/summary.h), applied at commit:
@@ -862,9 +863,9 @@ int store_prefault(struct store *s, uint64_t *offset)
 	if (*offset >= used)
 		return 0;
 	uint64_t len = used - *offset < step ? used - *offset : step;
-	uint8_t *base = map_base(s);
-	if (base == NULL)
+	if (s->map == NULL && (s->map = map_base(s)) == NULL)
 		return 0;
+	uint8_t *base = s->map;
 #ifdef MADV_POPULATE_READ
 	if (madvise(base + *offset, len, MADV_POPULATE_READ) < 0)
 		return 0; /* an older kernel, or the file shrank: nothing more to do */

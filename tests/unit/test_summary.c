@@ -459,11 +459,11 @@ struct query {
 	uint32_t addr, now;
 };
 
-/* Checks every query against the model with a reader (summary), then with a fresh
- * writer (no summary) that is aborted. */
-static void check_queries(struct model **ms, int nm, const struct query *qs, int nq)
+/* Checks every query against the model with a reader (the summary's path). */
+static void check_with_reader(struct model **ms, int nm, const struct query *qs, int nq)
 {
 	struct store_zone rz[8];
+	assert_true(nm <= 8);
 	struct store_reader *r = rnew();
 	rbegin(r);
 	for (int i = 0; i < nm; i++)
@@ -479,6 +479,13 @@ static void check_queries(struct model **ms, int nm, const struct query *qs, int
 	}
 	store_reader_end(r);
 	store_reader_free(r);
+}
+
+/* Checks every query against the model with a reader (summary), then with a fresh
+ * writer (no summary) that is aborted. */
+static void check_queries(struct model **ms, int nm, const struct query *qs, int nq)
+{
+	check_with_reader(ms, nm, qs, nq);
 
 	struct store_writer *w = wbegin();
 	struct store_zone *wz[8];
@@ -1184,28 +1191,13 @@ static void test_expire_sweep(void **state)
 static void check_reader_only(struct model **ms, int nm, int nq)
 {
 	static struct query qs[20000];
-	struct store_zone rz[4];
 	int n = 0;
 	for (int i = 0; i < nm; i++)
 		n += edge_queries(ms[i], (uint8_t)i, NOW, qs + n, 20000 - nq - n);
 	for (int i = 0; i < nq && n < 20000; i++)
 		qs[n++] = (struct query){ (uint8_t)(rnd() % (uint32_t)nm), query_addr(),
 					  QTIMES[rnd() % 3] };
-	struct store_reader *r = rnew();
-	rbegin(r);
-	for (int i = 0; i < nm; i++)
-		rz[i] = zget(r, ms[i]->zone);
-	for (int i = 0; i < n; i++) {
-		struct entry_key q, mk;
-		struct store_entry e;
-		prefix4_make(&q, qs[i].addr, 32);
-		memset(&mk, 0, sizeof(mk));
-		memset(&e, 0, sizeof(e));
-		int rc = store_lookup(r, &rz[qs[i].zone], &q, qs[i].now, &e, &mk);
-		expect_model("reader", ms[qs[i].zone], qs[i].addr, qs[i].now, rc, &e, &mk);
-	}
-	store_reader_end(r);
-	store_reader_free(r);
+	check_with_reader(ms, nm, qs, n);
 }
 
 static void fill_two_zones(void)
