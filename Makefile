@@ -35,7 +35,7 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wst
 LDFLAGS += $(SANFLAGS)
 LDLIBS = $(PKG_LIBS) -lpthread
 
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*.c lib/store/*.c)
 LOADER_SRC := $(wildcard loader/*.c)
 DNSBLD_SRC := $(wildcard dnsbld/*.c)
 API_SRC := $(wildcard api/*.c)

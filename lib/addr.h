@@ -12,18 +12,26 @@
 
 #define ADDR_FAMILY_NAME 78 /* 'N': a domain name (lib/dname.h) */
 
-/* What an entry of a zone is keyed by: an IP prefix, or a domain name.
- * IP: addr holds the address in network order (4 bytes used for IPv4); bits past
- * len are always zero; name is unused.
- * Name: name[0..name_len) is the name's key form (see lib/dname.h) and len its
- * enum dname_kind; the bytes are not owned (a caller's buffer, or the store's
- * snapshot like an entry's texts). */
+/* What an entry of a zone is keyed by: an IP prefix or a domain name, told apart by
+ * family (the tag). Read only the members of the key's kind:
+ *  - IP (ADDR_FAMILY_V4, ADDR_FAMILY_V6): len is the prefix length, 0..32 or 0..128;
+ *    addr the address in network order (4 bytes used for IPv4), bits past len zero.
+ *  - Name (ADDR_FAMILY_NAME): kind is an enum dname_kind (lib/dname.h), and
+ *    name[0..name_len) the name's key form; its bytes are not owned (a caller's
+ *    buffer, or the store's snapshot like an entry's texts). */
 struct entry_key {
 	uint8_t family; /* ADDR_FAMILY_V4, ADDR_FAMILY_V6 or ADDR_FAMILY_NAME */
-	uint8_t len;    /* 0..32 (IPv4) or 0..128 (IPv6); names: enum dname_kind */
-	uint8_t addr[16];
-	uint8_t name_len;
-	const uint8_t *name;
+	union {
+		struct { /* an IP prefix */
+			uint8_t len;
+			uint8_t addr[16];
+		};
+		struct { /* a domain name */
+			uint8_t kind;
+			uint8_t name_len;
+			const uint8_t *name;
+		};
+	};
 };
 
 /* Parses a dotted-quad IPv4 address of exactly len bytes into *out (host order).

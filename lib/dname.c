@@ -54,7 +54,7 @@ int dname_parse(const char *s, size_t len, uint8_t *buf, struct entry_key *out)
 	}
 	end = pos;
 	out->family = ADDR_FAMILY_NAME;
-	out->len = kind;
+	out->kind = kind;
 	out->name = buf;
 	out->name_len = (uint8_t)end;
 	return 0;
@@ -81,7 +81,7 @@ int dname_from_wire(const uint8_t *qname, const uint8_t *label_off, unsigned k, 
 		}
 	}
 	out->family = ADDR_FAMILY_NAME;
-	out->len = DNAME_EXACT;
+	out->kind = DNAME_EXACT;
 	out->name = buf;
 	out->name_len = (uint8_t)pos;
 	return 0;
@@ -97,10 +97,10 @@ size_t dname_format(const struct entry_key *k, int with_kind, char *buf, size_t 
 		return 0;
 	for (size_t i = 0; i < k->name_len && n <= DNAME_LABELS_MAX; i += 1u + k->name[i])
 		starts[n++] = k->name + i;
-	if (with_kind && k->len == DNAME_SUBS && size > 2) {
+	if (with_kind && k->kind == DNAME_SUBS && size > 2) {
 		memcpy(buf, "*.", 2);
 		pos = 2;
-	} else if (with_kind && k->len == DNAME_TREE && size > 1) {
+	} else if (with_kind && k->kind == DNAME_TREE && size > 1) {
 		buf[pos++] = '.';
 	}
 	while (n-- > 0) {

@@ -21,7 +21,7 @@
 #define DNAME_TEXT_MAX 256  /* "*." + 253 characters + NUL */
 #define DNAME_LABELS_MAX 127
 
-/* What a name entry covers (struct entry_key.len of a name). */
+/* What a name entry covers (struct entry_key.kind of a name). */
 enum dname_kind {
 	DNAME_EXACT = 1, /* "example.com": the name itself only */
 	DNAME_SUBS = 2,  /* "*.example.com": its subdomains only */
@@ -30,8 +30,8 @@ enum dname_kind {
 
 /* Parses an entry's text: "example.com", "*.example.com" or ".example.com" (any case,
  * one trailing dot allowed) into the key form in buf (DNAME_KEY_MAX bytes, owned by
- * the caller) and *out (family ADDR_FAMILY_NAME, name pointing to buf, len the
- * kind). Returns 0 or DNSBL_ESYNTAX. */
+ * the caller) and *out (family ADDR_FAMILY_NAME, name pointing to buf, kind the
+ * entry's kind). Returns 0 or DNSBL_ESYNTAX. */
 int dname_parse(const char *s, size_t len, uint8_t *buf, struct entry_key *out);
 
 /* Builds the key form of a query's first k labels (those below the zone apex):

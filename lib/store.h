@@ -122,13 +122,25 @@ struct store;
 struct store_reader;
 struct store_writer;
 
+/* What a zone's lookups need to try, kept in its record. A zone holds IP prefixes
+ * or names (its config type), never both, so the two kinds share the room. */
+union store_zone_lens {
+	struct { /* ip zones */
+		uint64_t ip4;    /* bit n: some IPv4 /n entry exists */
+		uint64_t ip6[3]; /* bit n (0..128): some IPv6 /n entry exists */
+	};
+	struct { /* name zones; bit n: n labels (63: 63 or more) */
+		uint64_t self_labels; /* some EXACT or TREE entry (matches the name itself) */
+		uint64_t subs_labels; /* some SUBS or TREE entry (matches its subdomains) */
+	};
+};
+
 /* A zone's record in the store. */
 struct store_zone {
 	uint16_t id;
 	uint32_t serial;
 	uint32_t created;
-	uint64_t lens4;
-	uint64_t lens6[3];
+	union store_zone_lens lens;
 };
 
 /* An entry as stored. Text pointers point into the LMDB map (reader) or into the

@@ -82,8 +82,8 @@ static void parse_ok(const char *s, const char *want, size_t wlen, uint8_t kind)
 	if (rc != 0)
 		fail_msg("dname_parse(\"%s\") = %d (%s), want 0", s, rc, dnsbl_strerror(rc));
 	assert_int_equal(k.family, ADDR_FAMILY_NAME);
-	if (k.len != kind)
-		fail_msg("dname_parse(\"%s\"): kind %u, want %u", s, k.len, kind);
+	if (k.kind != kind)
+		fail_msg("dname_parse(\"%s\"): kind %u, want %u", s, k.kind, kind);
 	assert_ptr_equal(k.name, gout.map + gout.maplen - gout.page - DNAME_KEY_MAX);
 	if (k.name_len != wlen || memcmp(k.name, want, wlen) != 0) {
 		char got[1200], exp[1200];
@@ -193,7 +193,7 @@ static void test_parse_lengths(void **state)
 	assert_int_equal(strlen(s), 253);
 	assert_int_equal(parse(s, &k), 0);
 	assert_int_equal(k.name_len, DNAME_KEY_MAX);
-	assert_int_equal(k.len, DNAME_EXACT);
+	assert_int_equal(k.kind, DNAME_EXACT);
 	assert_int_equal(k.name[0], 61);
 	assert_int_equal(k.name[1], 'd');
 	assert_int_equal(k.name[62], 63);
@@ -207,11 +207,11 @@ static void test_parse_lengths(void **state)
 	assert_int_equal(k.name_len, DNAME_KEY_MAX);
 	snprintf(t, sizeof(t), "*.%s", s);
 	assert_int_equal(parse(t, &k), 0);
-	assert_int_equal(k.len, DNAME_SUBS);
+	assert_int_equal(k.kind, DNAME_SUBS);
 	assert_int_equal(k.name_len, DNAME_KEY_MAX);
 	snprintf(t, sizeof(t), ".%s.", s);
 	assert_int_equal(parse(t, &k), 0);
-	assert_int_equal(k.len, DNAME_TREE);
+	assert_int_equal(k.kind, DNAME_TREE);
 	assert_int_equal(k.name_len, DNAME_KEY_MAX);
 
 	/* 254 characters: too long, in every form */
@@ -357,7 +357,7 @@ static void wire_ok(const char *const *labels, unsigned k, const char *want, siz
 	if (rc != 0)
 		fail_msg("dname_from_wire(%s..., k=%u) = %d, want 0", labels[0], k, rc);
 	assert_int_equal(key.family, ADDR_FAMILY_NAME);
-	assert_int_equal(key.len, DNAME_EXACT);
+	assert_int_equal(key.kind, DNAME_EXACT);
 	if (key.name_len != wlen || memcmp(key.name, want, wlen) != 0) {
 		char got[1200], exp[1200];
 		dump_key(key.name, key.name_len, got, sizeof(got));
@@ -536,7 +536,7 @@ static void test_format(void **state)
 	format_ok("1.2.3.4", 1, "1.2.3.4");
 
 	/* a key form built by hand */
-	struct entry_key k = {.family = ADDR_FAMILY_NAME, .len = DNAME_TREE,
+	struct entry_key k = {.family = ADDR_FAMILY_NAME, .kind = DNAME_TREE,
 			      .name = (const uint8_t *)"\x03org\x01z", .name_len = 6};
 	char buf[DNAME_TEXT_MAX];
 	assert_int_equal(dname_format(&k, 1, buf, sizeof(buf)), 6);
@@ -599,7 +599,7 @@ static void test_round_trip(void **state)
 		int rc = parse(t, &k);
 		if (rc != 0)
 			fail_msg("dname_parse(\"%s\") = %d", t, rc);
-		assert_int_equal(k.len, kind == 1 ? DNAME_SUBS : kind == 2 ? DNAME_TREE : DNAME_EXACT);
+		assert_int_equal(k.kind, kind == 1 ? DNAME_SUBS : kind == 2 ? DNAME_TREE : DNAME_EXACT);
 		assert_int_equal(k.name_len, strlen(s) + 1);
 		memset(buf, 'Z', sizeof(buf));
 		size_t fl = dname_format(&k, 1, buf, sizeof(buf));
@@ -771,13 +771,13 @@ static void test_entry_key_names(void **state)
 	struct entry_key k;
 	assert_int_equal(ekey(1, "Example.COM", &k), 0);
 	assert_int_equal(k.family, ADDR_FAMILY_NAME);
-	assert_int_equal(k.len, DNAME_EXACT);
+	assert_int_equal(k.kind, DNAME_EXACT);
 	assert_int_equal(k.name_len, 12);
 	assert_memory_equal(k.name, "\x03" "com" "\x07" "example", 12);
 	assert_int_equal(ekey(1, "*.example.com", &k), 0);
-	assert_int_equal(k.len, DNAME_SUBS);
+	assert_int_equal(k.kind, DNAME_SUBS);
 	assert_int_equal(ekey(1, ".example.com", &k), 0);
-	assert_int_equal(k.len, DNAME_TREE);
+	assert_int_equal(k.kind, DNAME_TREE);
 	/* an address is a name when it is one */
 	assert_int_equal(ekey(1, "1.2.3.4", &k), 0);
 	assert_int_equal(k.family, ADDR_FAMILY_NAME);

@@ -365,14 +365,14 @@ static void test_rbname_forms(void **state)
 {
 	(void)state;
 	want_key(P_RBL, "example.com", ADDR_FAMILY_NAME, "example.com", false);
-	assert_int_equal(rec.key.len, DNAME_EXACT);
+	assert_int_equal(rec.key.kind, DNAME_EXACT);
 	assert_int_equal(rec.key.name_len, 12);
 	assert_memory_equal(rec.key.name, "\x03" "com" "\x07" "example", 12);
 	assert_int_equal(rec.flags, 0);
 	want_key(P_RBL, "*.example.com", ADDR_FAMILY_NAME, "*.example.com", false);
-	assert_int_equal(rec.key.len, DNAME_SUBS);
+	assert_int_equal(rec.key.kind, DNAME_SUBS);
 	want_key(P_RBL, ".example.com", ADDR_FAMILY_NAME, ".example.com", false);
-	assert_int_equal(rec.key.len, DNAME_TREE);
+	assert_int_equal(rec.key.kind, DNAME_TREE);
 	want_key(P_RBL, "!ok.example.com", ADDR_FAMILY_NAME, "ok.example.com", true);
 	want_key(P_RBL, "!.ok.example.com", ADDR_FAMILY_NAME, ".ok.example.com", true);
 	want_key(P_RBL, "Mail.Example.COM.", ADDR_FAMILY_NAME, "mail.example.com", false);
@@ -638,7 +638,7 @@ static void check_any(enum parser p, const char *line, size_t n, enum feed_line 
 		assert_true(p != P_PLAIN_IP && p != P_JSONL_IP);
 		assert_ptr_equal(rec.key.name, rec.name_buf);
 		assert_true(rec.key.name_len > 0 && rec.key.name_len <= DNAME_KEY_MAX);
-		assert_true(rec.key.len >= DNAME_EXACT && rec.key.len <= DNAME_TREE);
+		assert_true(rec.key.kind >= DNAME_EXACT && rec.key.kind <= DNAME_TREE);
 	}
 }
 

@@ -225,9 +225,9 @@ static void test_lookup_longest_prefix(void **state)
 	struct store_reader *r = rnew();
 	rbegin(r);
 	struct store_zone zz = zget(r, "bl.example");
-	assert_true(zz.lens4 & (1ull << 8));
-	assert_true(zz.lens4 & (1ull << 24));
-	assert_true(zz.lens4 & (1ull << 32));
+	assert_true(zz.lens.ip4 & (1ull << 8));
+	assert_true(zz.lens.ip4 & (1ull << 24));
+	assert_true(zz.lens.ip4 & (1ull << 32));
 
 	expect_match(r, &zz, "10.1.2.3", NOW, "10.1.2.3/32", A127(4));
 	expect_match(r, &zz, "10.1.2.4", NOW, "10.1.2.0/24", A127(3));
