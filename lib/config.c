@@ -465,99 +465,160 @@ static void parse_soa(struct parse_ctx *c, struct zone_config *z, const char *va
 			problem(c, c->line, "soa: bad time '%s'", w[2 + i]);
 }
 
+static void zone_type(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (strcmp(value, "ip") == 0)
+		z->type = ZONE_TYPE_IP;
+	else if (strcmp(value, "name") == 0)
+		z->type = ZONE_TYPE_NAME;
+	else if (strcmp(value, "combined") == 0)
+		z->type = ZONE_TYPE_COMBINED;
+	else
+		problem(c, c->line, "type: '%s' is not ip, name or combined", value);
+}
+
+static void zone_policy(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (strcmp(value, "block") == 0)
+		z->policy = ZONE_POLICY_BLOCK;
+	else if (strcmp(value, "allow") == 0)
+		z->policy = ZONE_POLICY_ALLOW;
+	else
+		problem(c, c->line, "policy: '%s' is not block or allow", value);
+}
+
+static void zone_exempt(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (!normalize_zone_name(value, z->exempt, sizeof(z->exempt)))
+		problem(c, c->line, "exempt: bad zone name '%s'", value);
+}
+
+static void zone_ttl(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (parse_duration(value, 0x7fffffff, &z->ttl) < 0)
+		problem(c, c->line, "ttl: '%s' is not a duration (seconds, or with s/m/h/d/w)", value);
+}
+
+static void zone_a(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (addr4_parse(value, strlen(value), &z->a) < 0)
+		problem(c, c->line, "a: '%s' is not an IPv4 address", value);
+	else if ((z->a >> 24) != 127)
+		problem(c, c->line, "a: '%s' is not in 127.0.0.0/8 (RFC 5782)", value);
+}
+
+static void zone_txt(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (txt_template_check(value, strlen(value)) < 0)
+		problem(c, c->line, "txt: longer than %d bytes or more than %d '$'", TXT_TEMPLATE_MAX,
+			TXT_SUBST_MAX);
+	else
+		snprintf(z->txt, sizeof(z->txt), "%s", value);
+}
+
+static void zone_expire_after(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (parse_duration(value, 0x7fffffff, &z->expire_after) < 0)
+		problem(c, c->line, "expire_after: '%s' is not a duration (0 = never)", value);
+}
+
+static void zone_list_threshold(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	unsigned v;
+
+	if (parse_uint(value, 1, STORE_THRESHOLD_MAX, &v) < 0)
+		problem(c, c->line, "list_threshold: '%s' is not a number from 1 to %d", value,
+			STORE_THRESHOLD_MAX);
+	else
+		z->list_threshold = v;
+}
+
+static void zone_list_window(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	uint32_t v;
+
+	if (parse_duration(value, 0x7fffffff, &v) < 0 || v == 0)
+		problem(c, c->line, "list_window: '%s' is not a duration of at least 1s", value);
+	else
+		z->list_window = v;
+}
+
+static void zone_relist_after(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	if (parse_duration(value, 0x7fffffff, &z->relist_after) < 0)
+		problem(c, c->line, "relist_after: '%s' is not a duration", value);
+}
+
+static void zone_members(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	char buf[CONFIG_LINE_MAX];
+	char *w[CONFIG_MAX_MEMBERS];
+	bool too_many;
+	unsigned n = split_words(value, buf, sizeof(buf), w, CONFIG_MAX_MEMBERS, &too_many);
+
+	if (n == 0)
+		problem(c, c->line, "members: no zone given");
+	if (too_many)
+		problem(c, c->line, "members: more than %d zones", CONFIG_MAX_MEMBERS);
+	z->member_count = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!normalize_zone_name(w[i], z->members[z->member_count], sizeof(z->members[0])))
+			problem(c, c->line, "members: bad zone name '%s'", w[i]);
+		else
+			z->member_count++;
+	}
+}
+
+static void zone_ns(struct parse_ctx *c, struct zone_config *z, const char *value)
+{
+	char buf[CONFIG_LINE_MAX];
+	char *w[CONFIG_MAX_NS];
+	bool too_many;
+	unsigned n = split_words(value, buf, sizeof(buf), w, CONFIG_MAX_NS, &too_many);
+
+	if (n == 0)
+		problem(c, c->line, "ns: no name given");
+	if (too_many)
+		problem(c, c->line, "ns: more than %d names", CONFIG_MAX_NS);
+	z->ns_count = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (dname_from_text(w[i], &z->ns[z->ns_count]) < 0)
+			problem(c, c->line, "ns: bad name '%s'", w[i]);
+		else
+			z->ns_count++;
+	}
+}
+
+/* The keys of a [zone NAME] section and what reads each. */
+static const struct {
+	const char *key;
+	void (*parse)(struct parse_ctx *c, struct zone_config *z, const char *value);
+} zone_keys[] = {
+	{ "type", zone_type },
+	{ "policy", zone_policy },
+	{ "exempt", zone_exempt },
+	{ "ttl", zone_ttl },
+	{ "a", zone_a },
+	{ "txt", zone_txt },
+	{ "expire_after", zone_expire_after },
+	{ "list_threshold", zone_list_threshold },
+	{ "list_window", zone_list_window },
+	{ "relist_after", zone_relist_after },
+	{ "soa", parse_soa },
+	{ "members", zone_members },
+	{ "ns", zone_ns },
+};
+
 static void handle_zone(struct parse_ctx *c, struct zone_config *z, const char *name,
 			const char *value)
 {
-	if (strcmp(name, "type") == 0) {
-		if (strcmp(value, "ip") == 0)
-			z->type = ZONE_TYPE_IP;
-		else if (strcmp(value, "name") == 0)
-			z->type = ZONE_TYPE_NAME;
-		else if (strcmp(value, "combined") == 0)
-			z->type = ZONE_TYPE_COMBINED;
-		else
-			problem(c, c->line, "type: '%s' is not ip, name or combined", value);
-	} else if (strcmp(name, "policy") == 0) {
-		if (strcmp(value, "block") == 0)
-			z->policy = ZONE_POLICY_BLOCK;
-		else if (strcmp(value, "allow") == 0)
-			z->policy = ZONE_POLICY_ALLOW;
-		else
-			problem(c, c->line, "policy: '%s' is not block or allow", value);
-	} else if (strcmp(name, "exempt") == 0) {
-		if (!normalize_zone_name(value, z->exempt, sizeof(z->exempt)))
-			problem(c, c->line, "exempt: bad zone name '%s'", value);
-	} else if (strcmp(name, "ttl") == 0) {
-		if (parse_duration(value, 0x7fffffff, &z->ttl) < 0)
-			problem(c, c->line, "ttl: '%s' is not a duration (seconds, or with s/m/h/d/w)", value);
-	} else if (strcmp(name, "a") == 0) {
-		if (addr4_parse(value, strlen(value), &z->a) < 0)
-			problem(c, c->line, "a: '%s' is not an IPv4 address", value);
-		else if ((z->a >> 24) != 127)
-			problem(c, c->line, "a: '%s' is not in 127.0.0.0/8 (RFC 5782)", value);
-	} else if (strcmp(name, "txt") == 0) {
-		if (txt_template_check(value, strlen(value)) < 0)
-			problem(c, c->line, "txt: longer than %d bytes or more than %d '$'",
-				TXT_TEMPLATE_MAX, TXT_SUBST_MAX);
-		else
-			snprintf(z->txt, sizeof(z->txt), "%s", value);
-	} else if (strcmp(name, "expire_after") == 0) {
-		if (parse_duration(value, 0x7fffffff, &z->expire_after) < 0)
-			problem(c, c->line, "expire_after: '%s' is not a duration (0 = never)", value);
-	} else if (strcmp(name, "list_threshold") == 0) {
-		unsigned v;
-		if (parse_uint(value, 1, STORE_THRESHOLD_MAX, &v) < 0)
-			problem(c, c->line, "list_threshold: '%s' is not a number from 1 to %d", value,
-				STORE_THRESHOLD_MAX);
-		else
-			z->list_threshold = v;
-	} else if (strcmp(name, "list_window") == 0) {
-		uint32_t v;
-		if (parse_duration(value, 0x7fffffff, &v) < 0 || v == 0)
-			problem(c, c->line, "list_window: '%s' is not a duration of at least 1s", value);
-		else
-			z->list_window = v;
-	} else if (strcmp(name, "relist_after") == 0) {
-		if (parse_duration(value, 0x7fffffff, &z->relist_after) < 0)
-			problem(c, c->line, "relist_after: '%s' is not a duration", value);
-	} else if (strcmp(name, "soa") == 0) {
-		parse_soa(c, z, value);
-	} else if (strcmp(name, "members") == 0) {
-		char buf[CONFIG_LINE_MAX];
-		char *w[CONFIG_MAX_MEMBERS];
-		bool too_many;
-		unsigned n = split_words(value, buf, sizeof(buf), w, CONFIG_MAX_MEMBERS, &too_many);
-		if (n == 0)
-			problem(c, c->line, "members: no zone given");
-		if (too_many)
-			problem(c, c->line, "members: more than %d zones", CONFIG_MAX_MEMBERS);
-		z->member_count = 0;
-		for (unsigned i = 0; i < n; i++) {
-			if (!normalize_zone_name(w[i], z->members[z->member_count],
-						 sizeof(z->members[0])))
-				problem(c, c->line, "members: bad zone name '%s'", w[i]);
-			else
-				z->member_count++;
+	for (size_t i = 0; i < sizeof(zone_keys) / sizeof(zone_keys[0]); i++) {
+		if (strcmp(name, zone_keys[i].key) == 0) {
+			zone_keys[i].parse(c, z, value);
+			return;
 		}
-	} else if (strcmp(name, "ns") == 0) {
-		char buf[CONFIG_LINE_MAX];
-		char *w[CONFIG_MAX_NS];
-		bool too_many;
-		unsigned n = split_words(value, buf, sizeof(buf), w, CONFIG_MAX_NS, &too_many);
-		if (n == 0)
-			problem(c, c->line, "ns: no name given");
-		if (too_many)
-			problem(c, c->line, "ns: more than %d names", CONFIG_MAX_NS);
-		z->ns_count = 0;
-		for (unsigned i = 0; i < n; i++) {
-			if (dname_from_text(w[i], &z->ns[z->ns_count]) < 0)
-				problem(c, c->line, "ns: bad name '%s'", w[i]);
-			else
-				z->ns_count++;
-		}
-	} else {
-		problem(c, c->line, "unknown key '%s' in [zone %s]", name, z->name);
 	}
+	problem(c, c->line, "unknown key '%s' in [zone %s]", name, z->name);
 }
 
 static int config_handler(void *user, const char *section, const char *name, const char *value)

@@ -1,58 +1,49 @@
 /* The LMDB store: the contract between dnsbl-loader, dnsbl-api (writers) and
- * dnsbld (reader). Only store.c sees MDB_*; errors come back as DNSBL_E* codes
- * with LMDB's own message logged.
+ * dnsbld (reader). The code is lib/store/ (its files are listed in
+ * lib/store/store_impl.h); only those files see MDB_*. Errors come back as DNSBL_E*
+ * codes with LMDB's own message logged.
  *
- * Schema version 2 (version 1 stores are upgraded in place by any writer: 2 only
- * adds databases and the pending flag). One environment (a directory), five named
- * databases:
+ * Schema version 3. One environment (a directory) with six named databases; the
+ * byte layouts of every key and value are in lib/store/codec.c.
  *
- *   meta     "schema"          -> u32 version (2)
- *            "zone-next-id"    -> u16 next zone id
- *            "zone:" NAME      -> zone record (struct store_zone, packed below)
- *                                 id u16, pad u16, serial u32, created u32,
- *                                 lens4 u64 (bit n set: some IPv4 /n entry exists),
- *                                 lens6 u64[3] (bits 0..128 for IPv6)
- *                                 name zones: lens4 bit n (n labels, 63 for 63 and
- *                                 more): some EXACT or TREE entry of n labels;
- *                                 lens6[0] bit n: some SUBS or TREE entry
- *            "src:" NAME       -> u16 source id (operators are "operator:NAME")
- *            "srcid:" u16 BE   -> source name
- *            "hist-next-seq"   -> u64 next history sequence number
- *   entries  key   = entry key: zone id (u16 BE) | family (1: 4 or 6)
- *                    | prefix length (1) | address (4 or 16 bytes, network order,
- *                    host bits zero);
- *                    or for a domain: zone id (u16 BE) | 'N' | the name's key form
- *                    (labels from the top down, lib/dname.h) | 0 | kind (enum
- *                    dname_kind), so that a name's subdomains follow it in order
- *            value = flags u8 | reason length u8 | source id u16 | A u32
- *                    | first seen u32 | last seen u32 | hits u32 | expires u32
- *                    | with STORE_F_PENDING: count u8 + count recent hit times u32
- *                    | reason bytes | TXT template bytes (the rest)
- *                    (host byte order, 24 bytes + extras; times are unix seconds,
- *                    expires 0 = never)
- *   tombs    key   = entry key of an operator delisting (no entry exists with it)
- *            value = delisted at u32 | actor source id u16 | reason (the rest)
- *   history  key   = sequence number u64 BE (so the database is in time order)
- *            value = time u32 | zone id u16 | event u8 | actor kind u8
- *                    | actor source id u16 | family u8 | prefix length u8
- *                    | A u32 | address (4 or 16) | reason (the rest);
- *                    a domain: family 'N', kind for the length, and for the
- *                    address the key form's length u8 and bytes
- *   histkey  key   = entry key | sequence number u64 BE, empty value: the history of
- *                    one key, in order
+ *   meta      "schema" -> the version; "zone:" NAME -> the zone's record (id,
+ *             serial, created, and union store_zone_lens: what lookups try);
+ *             "zone-next-id", "src-next-id" -> id counters; "src:" NAME -> a
+ *             source's id and "srcid:" ID -> its name (operators are
+ *             "operator:NAME"); "hist-next-seq" -> the next history sequence number
+ *   entries   entry key (zone id, then an IP prefix or a name's key form and kind)
+ *             -> the entry (flags, A, source, first/last seen, hits, expiry, pending
+ *             hit times, reason, TXT). Keys sort by zone, family, prefix length and
+ *             address, or by name from the top label down, so that a name's
+ *             subdomains follow it
+ *   tombs     entry key of an operator's delisting -> when, by whom, why (no entry
+ *             exists with that key; feeds cannot relist it before relist_after)
+ *   history   sequence number -> one event (list, relist, delist, expire, remove,
+ *             update) with its time, zone, actor, key, A and reason, in time order
+ *   histkey   entry key | sequence number -> nothing: the history of one key
+ *   summary   zone id | chunk -> 65536 u16 words, one per IPv4 /24 of a /8
+ *             (lib/summary.h): which prefix lengths can match there, so that most
+ *             unlisted IPv4 addresses cost one memory access
+ *
+ * Schemas 1 and 2 are upgraded in place by any writer (2 added tombs, history,
+ * histkey and the pending flag; 3 the summary, built at the upgrade). dnsbld reads a
+ * schema 2 store without the summary.
  *
  * Lookups are longest-prefix matches that try only the prefix lengths a zone uses
- * (lens4), longest first. A domain's lookup is the same over its labels: the name's
- * own EXACT and TREE entries, then each parent's SUBS and TREE entries, the most
- * labels first, skipping label counts the zone has none of. An exclusion is an entry with STORE_F_EXCLUDE: when it is
- * the longest match, the address is not listed. An entry whose expires time has
- * passed, or that is pending (below the zone's list threshold), is skipped as if
- * absent, so a shorter covering entry may answer.
+ * (lens.ip4, lens.ip6), longest first, and for a full IPv4 address only those its
+ * /24's summary word allows. A domain's lookup is the same over its labels: the
+ * name's own EXACT and TREE entries, then each parent's SUBS and TREE entries, the
+ * most labels first, skipping label counts the zone has none of (lens.self_labels,
+ * lens.subs_labels). An exclusion is an entry with STORE_F_EXCLUDE: when it is the
+ * longest match, the address is not listed. An entry whose expires time has passed,
+ * or that is pending (below the zone's list threshold), is skipped as if absent, so
+ * a shorter covering entry may answer.
  *
- * Every write transaction that changes a zone bumps its serial by one at commit, and
- * records each listing, relisting, delisting, expiry and removal in the history in
- * the same transaction. Readers see a commit the next time they begin (LMDB MVCC; no
- * signal needed). */
+ * Every write transaction that changes a zone bumps its serial by one at commit,
+ * keeps the zone's summary, and records each listing, relisting, delisting, expiry
+ * and removal in the history in the same transaction. The listing rules a merge
+ * applies are lib/lifecycle.h's. Readers see a commit the next time they begin (LMDB
+ * MVCC; no signal needed). */
 #ifndef DNSBL_STORE_H
 #define DNSBL_STORE_H
 
@@ -243,14 +234,14 @@ uint64_t store_reader_snapshot(const struct store_reader *r);
  * Returns 0, DNSBL_ENOTFOUND (the zone has never been written) or DNSBL_ESTORE. */
 int store_zone_get(struct store_reader *r, const char *name, struct store_zone *out);
 
-/* Longest-prefix match of the address addr (a full-length prefix), or the longest
- * match of the name addr (a DNAME_EXACT key), in zone z, skipping
- * entries expired at time now. A name's *matched points into addr's bytes. On success fills *entry (pointers into the snapshot)
- * and, if matched is not NULL, the matching prefix. An exclusion is returned like any
- * entry (flags say so). Returns 0, DNSBL_ENOTFOUND or DNSBL_ESTORE. */
-int store_lookup(struct store_reader *r, const struct store_zone *z,
-		 const struct entry_key *addr, uint32_t now,
-		 struct store_entry *entry, struct entry_key *matched);
+/* The longest active match of query key q in zone z at time now: for an IP key (a
+ * full-length address) the longest prefix holding it, for a name key (DNAME_EXACT)
+ * the longest entry matching the name. Pending and expired entries are skipped. On
+ * success fills *entry (pointers into the snapshot) and, if matched is not NULL,
+ * the matching key (a name's points into q's bytes). An exclusion is returned like
+ * any entry (flags say so). Returns 0, DNSBL_ENOTFOUND or DNSBL_ESTORE. */
+int store_lookup(struct store_reader *r, const struct store_zone *z, const struct entry_key *q,
+		 uint32_t now, struct store_entry *entry, struct entry_key *matched);
 
 /* Returns 1 when some address inside prefix p is listed in zone z at time now
  * (p lies inside a listed entry, or a listed, unexpired entry lies inside p),
@@ -384,10 +375,10 @@ int store_writer_tomb_get(struct store_writer *w, const struct store_zone *z,
 int store_writer_entry_get(struct store_writer *w, const struct store_zone *z,
 			   const struct entry_key *p, struct store_entry *out);
 
-/* store_lookup inside the writer's transaction: the longest active match of addr
- * (a full-length prefix). Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */
+/* store_lookup inside the writer's transaction: the longest active match of query
+ * key q. Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */
 int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
-			const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+			const struct entry_key *q, uint32_t now, struct store_entry *entry,
 			struct entry_key *matched);
 
 /* Deletes the entry for exactly prefix p. Returns 0, DNSBL_ENOTFOUND or an error. */

@@ -95,6 +95,69 @@ static bool opt_options_ok(const uint8_t *p, size_t rdlen)
 	return true;
 }
 
+/* Reads the question's name, type and class from p on (no compression: nothing
+ * precedes it to point at), advancing p. Returns false when it is malformed. */
+static bool question_parse(const uint8_t *pkt, size_t len, size_t *pp, struct dns_query *q)
+{
+	size_t p = *pp;
+
+	for (;;) {
+		if (p >= len)
+			return false;
+		uint8_t l = pkt[p];
+		if (l & 0xc0)
+			return false;
+		if (p + 1 + l > len || p - DNS_HEADER_SIZE + 1 + l > DNS_NAME_MAX)
+			return false;
+		if (l == 0) {
+			p++;
+			break;
+		}
+		/* at most 127 labels fit in 255 bytes, so label_off never overflows */
+		q->label_off[q->nlabels++] = (uint8_t)(p - DNS_HEADER_SIZE);
+		p += 1u + l;
+	}
+	q->qname_len = (uint8_t)(p - DNS_HEADER_SIZE);
+	if (len - p < 4)
+		return false;
+	q->qtype = wire_get_u16(pkt + p);
+	q->qclass = wire_get_u16(pkt + p + 2);
+	p += 4;
+	q->question_end = (uint16_t)p;
+	q->has_question = true;
+	*pp = p;
+	return true;
+}
+
+/* Walks the n records after the question (the first before_ar of them in the answer
+ * and authority sections): only their framing matters, and the OPT record. Returns
+ * false when one is malformed, or OPT is misplaced, repeated or damaged. */
+static bool records_parse(const uint8_t *pkt, size_t len, size_t *p, unsigned n,
+			  unsigned before_ar, struct dns_query *q)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t type, klass;
+		uint32_t ttl;
+		size_t owner_len, rdlen;
+		size_t rr_start = *p;
+		if (rr_skip(pkt, len, p, &type, &klass, &ttl, &owner_len, &rdlen) < 0)
+			return false;
+		if (type != DNS_T_OPT)
+			continue;
+		/* OPT only in the additional section, once, owned by the root */
+		if (i < before_ar || q->edns || owner_len != 1 || pkt[rr_start] != 0 ||
+		    !opt_options_ok(pkt + *p - rdlen, rdlen)) {
+			q->edns = false;
+			return false;
+		}
+		q->edns = true;
+		q->edns_udp_size = klass < DNS_UDP_NO_EDNS ? DNS_UDP_NO_EDNS : klass;
+		q->edns_version = (uint8_t)(ttl >> 16);
+		q->edns_do = (ttl & 0x8000) != 0;
+	}
+	return true;
+}
+
 enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 {
 	size_t p = DNS_HEADER_SIZE;
@@ -120,56 +183,10 @@ enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len, struct dns
 	arcount = wire_get_u16(pkt + 10);
 
 	q->rcode = DNS_R_FORMERR;
-	if (q->qdcount != 1)
+	if (q->qdcount != 1 || !question_parse(pkt, len, &p, q) ||
+	    !records_parse(pkt, len, &p, (unsigned)ancount + nscount + arcount,
+			   (unsigned)ancount + nscount, q))
 		return DNS_PARSE_ERROR;
-
-	/* The question: no compression (nothing precedes it to point at). */
-	for (;;) {
-		if (p >= len)
-			return DNS_PARSE_ERROR;
-		uint8_t l = pkt[p];
-		if (l & 0xc0)
-			return DNS_PARSE_ERROR;
-		if (p + 1 + l > len || p - DNS_HEADER_SIZE + 1 + l > DNS_NAME_MAX)
-			return DNS_PARSE_ERROR;
-		if (l == 0) {
-			p++;
-			break;
-		}
-		/* at most 127 labels fit in 255 bytes, so label_off never overflows */
-		q->label_off[q->nlabels++] = (uint8_t)(p - DNS_HEADER_SIZE);
-		p += 1u + l;
-	}
-	q->qname_len = (uint8_t)(p - DNS_HEADER_SIZE);
-	if (len - p < 4)
-		return DNS_PARSE_ERROR;
-	q->qtype = wire_get_u16(pkt + p);
-	q->qclass = wire_get_u16(pkt + p + 2);
-	p += 4;
-	q->question_end = (uint16_t)p;
-	q->has_question = true;
-
-	/* Other sections: only their framing matters to us, and the OPT record. */
-	for (unsigned i = 0; i < (unsigned)ancount + nscount + arcount; i++) {
-		uint16_t type, klass;
-		uint32_t ttl;
-		size_t owner_len, rdlen;
-		size_t rr_start = p;
-		if (rr_skip(pkt, len, &p, &type, &klass, &ttl, &owner_len, &rdlen) < 0)
-			return DNS_PARSE_ERROR;
-		if (type != DNS_T_OPT)
-			continue;
-		/* OPT only in the additional section, once, owned by the root */
-		if (i < (unsigned)ancount + nscount || q->edns || owner_len != 1 ||
-		    pkt[rr_start] != 0 || !opt_options_ok(pkt + p - rdlen, rdlen)) {
-			q->edns = false;
-			return DNS_PARSE_ERROR;
-		}
-		q->edns = true;
-		q->edns_udp_size = klass < DNS_UDP_NO_EDNS ? DNS_UDP_NO_EDNS : klass;
-		q->edns_version = (uint8_t)(ttl >> 16);
-		q->edns_do = (ttl & 0x8000) != 0;
-	}
 	if (p != len)
 		return DNS_PARSE_ERROR; /* trailing bytes */
 	if (q->qtype == 0 || q->qtype == DNS_T_OPT)

@@ -114,15 +114,15 @@ static int get_active(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint32_t now,
 
 /* Longest match among lengths <= maxlen (for IPv4 only those in try4). */
 static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-		       const struct entry_key *addr, unsigned maxlen, uint64_t try4,
+		       const struct entry_key *q, unsigned maxlen, uint64_t try4,
 		       uint32_t now, struct store_entry *entry, struct entry_key *matched)
 {
 	uint8_t key[KEY_MAX];
-	struct entry_key try = *addr;
+	struct entry_key try = *q;
 
 	for (int len = (int)maxlen; len >= 0; len--) {
-		if (!store_lens_has(z, addr->family, (unsigned)len) ||
-		    (addr->family == ADDR_FAMILY_V4 && !((try4 >> len) & 1)))
+		if (!store_lens_has(z, q->family, (unsigned)len) ||
+		    (q->family == ADDR_FAMILY_V4 && !((try4 >> len) & 1)))
 			continue;
 		try.len = (uint8_t)len;
 		MDB_val k = { store_key_encode(key, z->id, &try), key };
@@ -133,9 +133,9 @@ static int lookup_upto(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 			return rc;
 		if (matched != NULL) {
 			memset(matched, 0, sizeof(*matched));
-			matched->family = addr->family;
+			matched->family = q->family;
 			matched->len = (uint8_t)len;
-			memcpy(matched->addr, key + 4, store_addr_bytes(addr->family));
+			memcpy(matched->addr, key + 4, store_addr_bytes(q->family));
 		}
 		return 0;
 	}
@@ -180,12 +180,12 @@ static int name_longest(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
 
 /* The longest active match of a full address or a name, in txn. */
 int store_lookup_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-		      const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+		      const struct entry_key *q, uint32_t now, struct store_entry *entry,
 		      struct entry_key *matched)
 {
-	if (addr->family == ADDR_FAMILY_NAME)
-		return name_longest(txn, dbi, z, addr, false, now, entry, matched);
-	return lookup_upto(txn, dbi, z, addr, addr->len, ~0ull, now, entry, matched);
+	if (q->family == ADDR_FAMILY_NAME)
+		return name_longest(txn, dbi, z, q, false, now, entry, matched);
+	return lookup_upto(txn, dbi, z, q, q->len, ~0ull, now, entry, matched);
 }
 
 /* Chunk c of zone zid's summary in r's snapshot (*out NULL when absent), found once
@@ -217,14 +217,14 @@ static int reader_summary_chunk(struct store_reader *r, uint16_t zid, uint32_t c
 }
 
 int store_lookup(struct store_reader *r, const struct store_zone *z,
-		 const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+		 const struct entry_key *q, uint32_t now, struct store_entry *entry,
 		 struct entry_key *matched)
 {
-	if (addr->family == ADDR_FAMILY_V4 && addr->len == 32 && r->s->has_summary) {
+	if (q->family == ADDR_FAMILY_V4 && q->len == 32 && r->s->has_summary) {
 		/* the summary of the address's /24 says which lengths can match; most
 		 * unlisted addresses end here (only readers: a writer's own changes
 		 * reach the summary at commit) */
-		uint32_t a = store_key4_addr(addr), t = summary_slash24(a);
+		uint32_t a = store_key4_addr(q), t = summary_slash24(a);
 		const uint8_t *chunk = NULL;
 		uint16_t w;
 		int rc = reader_summary_chunk(r, z->id, t >> SUMMARY_CHUNK_SHIFT, &chunk);
@@ -236,9 +236,9 @@ int store_lookup(struct store_reader *r, const struct store_zone *z,
 		uint64_t try4 = summary_lens(w, a, z->lens.ip4);
 		if (try4 == 0)
 			return DNSBL_ENOTFOUND;
-		return lookup_upto(r->txn, r->s->entries, z, addr, 32, try4, now, entry, matched);
+		return lookup_upto(r->txn, r->s->entries, z, q, 32, try4, now, entry, matched);
 	}
-	return store_lookup_txn(r->txn, r->s->entries, z, addr, now, entry, matched);
+	return store_lookup_txn(r->txn, r->s->entries, z, q, now, entry, matched);
 }
 
 int store_name_covers_subdomains(struct store_reader *r, const struct store_zone *z,

@@ -224,7 +224,7 @@ int store_zone_read(MDB_txn *txn, MDB_dbi meta, const char *name, struct store_z
 /* The longest active match of a full address or a name in txn, without the summary
  * (writers: their own changes reach the summary only at commit). */
 int store_lookup_txn(MDB_txn *txn, MDB_dbi dbi, const struct store_zone *z,
-		     const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+		     const struct entry_key *q, uint32_t now, struct store_entry *entry,
 		     struct entry_key *matched);
 
 /* --- scan.c --- */

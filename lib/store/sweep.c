@@ -146,6 +146,42 @@ int store_replace_finish(struct store_writer *w, uint64_t *removed)
 	return rc;
 }
 
+/* Deletes the entry under the cursor (key k, value v) of zone z when it has expired
+ * at now, recording the expiry of a listed one. Returns 1 when deleted, 0 when kept,
+ * or an error. */
+static int expire_one(struct store_writer *w, struct store_zone *z, MDB_cursor *cur,
+		      const MDB_val *k, const MDB_val *v, uint32_t now,
+		      struct store_expire_result *out)
+{
+	struct store_entry e;
+	struct entry_key p;
+	uint8_t kcopy[KEY_MAX];
+	int rc;
+
+	if (k->mv_size > sizeof(kcopy) || store_entry_decode(v, &e) < 0 ||
+	    !store_entry_expired(&e, now))
+		return 0;
+	/* a copy: the history puts below may move what LMDB returned */
+	memcpy(kcopy, k->mv_data, k->mv_size);
+	if (!store_key_decode(kcopy, k->mv_size, &p))
+		return 0;
+	if (e.flags & STORE_F_PENDING) {
+		out->pending_dropped++;
+	} else {
+		rc = store_history_add(w, z->id, STORE_EV_EXPIRE, STORE_ACTOR_EXPIRE, 0, &p, e.a,
+				       NULL, 0, now);
+		if (rc < 0)
+			return rc;
+		out->expired++;
+	}
+	if ((rc = mdb_cursor_del(cur, 0)) != 0)
+		return map_mdb_error(rc, "expire");
+	if ((rc = store_summary_forget(w->s, &w->sum, z->id, &p)) < 0)
+		return rc;
+	store_writer_zone_of(w, z)->changed = true;
+	return 1;
+}
+
 /* One batch of the expiry sweep of zone_name from key (in/out: where to go on;
  * *done when the zone's end was reached). */
 static int expire_batch(struct store *s, const char *zone_name, uint32_t now, uint32_t batch,
@@ -184,7 +220,6 @@ static int expire_batch(struct store *s, const char *zone_name, uint32_t now, ui
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
-		struct store_entry e;
 		if (k.mv_size < 4 || kb[0] != (uint8_t)(z->id >> 8) || kb[1] != (uint8_t)z->id)
 			break;
 		if (n == batch) {
@@ -193,31 +228,9 @@ static int expire_batch(struct store *s, const char *zone_name, uint32_t now, ui
 			*done = false;
 			break;
 		}
-		struct entry_key p;
-		uint8_t kcopy[KEY_MAX];
-		if (k.mv_size > sizeof(kcopy) || store_entry_decode(&v, &e) < 0 || !store_entry_expired(&e, now))
-			continue;
-		/* a copy: the history puts below may move what LMDB returned */
-		memcpy(kcopy, kb, k.mv_size);
-		if (!store_key_decode(kcopy, k.mv_size, &p))
-			continue;
-		if (e.flags & STORE_F_PENDING) {
-			out->pending_dropped++;
-		} else {
-			rc = store_history_add(w, z->id, STORE_EV_EXPIRE, STORE_ACTOR_EXPIRE, 0, &p, e.a,
-					 NULL, 0, now);
-			if (rc < 0)
-				goto fail;
-			out->expired++;
-		}
-		if ((rc = mdb_cursor_del(cur, 0)) != 0) {
-			rc = map_mdb_error(rc, "expire");
+		if ((rc = expire_one(w, z, cur, &k, &v, now, out)) < 0)
 			goto fail;
-		}
-		if ((rc = store_summary_forget(s, &w->sum, z->id, &p)) < 0)
-			goto fail;
-		store_writer_zone_of(w, z)->changed = true;
-		n++;
+		n += (uint32_t)rc; /* 1: deleted */
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND && *done) {
 		rc = map_mdb_error(rc, "expire scan");

@@ -355,12 +355,12 @@ int store_writer_entry_get(struct store_writer *w, const struct store_zone *z,
 }
 
 int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
-			const struct entry_key *addr, uint32_t now, struct store_entry *entry,
+			const struct entry_key *q, uint32_t now, struct store_entry *entry,
 			struct entry_key *matched)
 {
-	if (!store_key_valid(addr))
+	if (!store_key_valid(q))
 		return DNSBL_EINVAL;
-	return store_lookup_txn(w->txn, w->s->entries, z, addr, now, entry, matched);
+	return store_lookup_txn(w->txn, w->s->entries, z, q, now, entry, matched);
 }
 
 int store_delete(struct store_writer *w, struct store_zone *z, const struct entry_key *p)
