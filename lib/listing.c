@@ -92,13 +92,12 @@ static int ip_listed_below(struct store_reader *r, const struct store_zone *zone
 	int rc = store_any_listed_within(r, zone, p, now);
 	if (rc != 0 || p->family != ADDR_FAMILY_V6)
 		return rc;
+	/* a p holding all of ::ffff:0:0/96 holds the test point, so only a p inside it
+	 * is left: the IPv4 prefix it maps */
 	memcpy(mapped.addr, v4_mapped_prefix, 12);
-	if (prefix_contains(p, &mapped))
-		prefix4_make(&v4, 0, 0);
-	else if (prefix_contains(&mapped, p))
-		prefix4_make(&v4, mapped_v4(p->addr), p->len - 96u);
-	else
+	if (!prefix_contains(&mapped, p))
 		return 0;
+	prefix4_make(&v4, mapped_v4(p->addr), p->len - 96u);
 	return store_any_listed_within(r, zone, &v4, now);
 }
 
