@@ -42,7 +42,8 @@ struct answer_plan {
 
 /* Decides the answer to query q (parsed from pkt, pr its dns_query_parse result, not
  * DNS_PARSE_DROP) into *plan, from ctx's batch snapshot; counts store errors. The
- * plan's pointers are valid until the batch ends. */
+ * plan's TXT templates point into the snapshot (valid until the batch ends), a name
+ * key into ctx->qkey (valid until the next query). */
 void answer_decide(struct answer_ctx *ctx, const uint8_t *pkt, const struct dns_query *q,
 		   enum dns_parse_result pr, struct answer_plan *plan);
 
