@@ -1,6 +1,8 @@
 /* Answer building: one query in, one response out, written into a caller's buffer
  * over a copy of the query's header and question. Never allocates; everything it
- * needs lives in a per-worker struct answer_ctx sized once at start-up. */
+ * needs lives in a per-worker struct answer_ctx sized once at start-up. answer_query
+ * first decides (answer_decide.h: labels to a key, lib/listing once per zone or
+ * member), then writes what it decided (answer_write.h). */
 #ifndef DNSBLD_ANSWER_H
 #define DNSBLD_ANSWER_H
 
