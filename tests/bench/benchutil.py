@@ -62,3 +62,34 @@ def cpu_model(unknown="?"):
     except OSError:
         pass
     return unknown
+
+
+def thread_affinities(pid):
+    """{tid: set of CPUs it may run on} for every thread of a running process (a thread
+    that exits meanwhile is left out); OSError when pid is gone."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out[int(tid)] = os.sched_getaffinity(int(tid))
+        except (ProcessLookupError, OSError):
+            pass
+    return out
+
+
+def pin_threads(pid, cpus):
+    """Sets the CPU affinity of every thread of a running process (each tid in
+    /proc/PID/task) to the set cpus, again until no thread is left out (one may start
+    while we go through the list); returns how many threads it has. OSError when pid
+    is gone."""
+    cpus = set(cpus)
+    for _ in range(5):
+        for tid, now in thread_affinities(pid).items():
+            if now != cpus:
+                try:
+                    os.sched_setaffinity(tid, cpus)
+                except ProcessLookupError:
+                    pass
+        aff = thread_affinities(pid)
+        if all(v == cpus for v in aff.values()):
+            return len(aff)
+    raise OSError(f"cannot pin every thread of {pid} to CPUs {sorted(cpus)}")

@@ -3,6 +3,8 @@
 
   /usr/bin/python3 tests/bench/dns_bench.py [--sets v4-1m,v4-10m,v6-1m] [--quick]
                                              [--seconds S] [--repeat N] [--json FILE]
+                                             [--baseline DIR] [--pin S,L | --pin none]
+                                             [--servers dnsbld,dnsbld-base,rbldnsd,floor]
 
 1. tests/bench/gen_sets.c (built here) writes each data set: an rbldnsd ip4set
    (ip6trie) file whose first line is the default ":127.0.0.2:Listed, see
@@ -26,6 +28,20 @@
    p50/p99. Medians of the repeats are reported, with the answers/CPU-s spread.
 5. Prints a Markdown table per data set, the ratios dnsbld/rbldnsd and dnsbld/floor,
    and the design's goals as PASS/MISS (reported, never enforced).
+
+--baseline DIR: DIR/dnsbld (another build, e.g. the previous main) serves the store the
+   main dnsbld's loader filled, read-only, with its own config and port, as the server
+   "dnsbld-base": it takes its turn in every step above (after dnsbld), its answers are
+   compared with rbldnsd's too, and each set gets a table dnsbld against dnsbld-base
+   per qtype: median answers/CPU-s with min-max, their ratio, and the min-max of the
+   ratio within each round of the rotation. `--baseline bin` (the same build) shows
+   how far two runs of one binary differ here.
+--pin SERVER_CPU,LOAD_CPU (default 1,0 with two CPUs or more; `none` turns it off):
+   every thread of each server is pinned to SERVER_CPU once it answers and again
+   before each dnsperf run (threads it started later), dnsperf to LOAD_CPU.
+--servers LIST: only these, of dnsbld (always), dnsbld-base, rbldnsd, floor (default
+   all; dnsbld-base with --baseline). Answers are compared with rbldnsd's when it runs,
+   else dnsbld's with dnsbld-base's; goals that need a server left out are not shown.
 
 Exit status 1 on differing answers, a server that does not start or dies, dnsperf
 failing, or dnsbld not exiting 0 on SIGTERM; missed goals do not change it. Everything
@@ -54,7 +70,8 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import dnsbltest as t  # noqa: E402  (binaries, free ports, config, a running dnsbld)
-from benchutil import Failed, cpu_model, disk_usage, logger, proc_cpu, run  # noqa: E402
+from benchutil import (Failed, cpu_model, disk_usage, logger, pin_threads,  # noqa: E402
+                       proc_cpu, run)
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
@@ -77,7 +94,7 @@ NS = f"ns1.{ZONE}."
 ZONES = {ZONE: {"type": "ip", "policy": "block", "ttl": TTL, "a": LISTED_A, "txt": TXT,
                 "soa": SOA, "ns": NS}}
 SETS = {"v4-1m": (4, 1_000_000), "v4-10m": (4, 10_000_000), "v6-1m": (6, 1_000_000)}
-SERVERS = ("dnsbld", "rbldnsd", "floor")
+SERVERS = ("dnsbld", "dnsbld-base", "rbldnsd", "floor")   # the rotation's order
 QTYPES = ("A", "TXT")
 GOAL_FLOOR = 0.90          # dnsbld answers/CPU-s as a share of the floor's
 GOAL_RBLDNSD = 1.2         # ... and as a multiple of rbldnsd's
@@ -140,6 +157,7 @@ class Proc:
         self.t_spawn = None
         self.log_path = None
         self.dnsbl = None
+        self.threads = 0        # most threads seen when pinning
 
     @property
     def pid(self):
@@ -161,6 +179,18 @@ class Proc:
         self.t_spawn = time.monotonic()
         srv.start(wait=False)
         self.proc = srv.proc
+
+    def pin(self, cpu):
+        """Pins every thread of the server to cpu (nothing when cpu is None)."""
+        if cpu is None:
+            return
+        if not self.alive():
+            raise Failed(f"{self.name} died\n{self.log_text()}")
+        try:
+            self.threads = max(self.threads, pin_threads(self.pid, {cpu}))
+        except OSError as e:
+            raise Failed(f"{self.name}: cannot pin its threads to CPU {cpu}: {e}\n"
+                         f"{self.log_text()}")
 
     def log_text(self):
         try:
@@ -267,19 +297,19 @@ def ask(port, qname, qtype):
     return None
 
 
-def compare_answers(names, port_a, port_b):
+def compare_answers(names, srv_a, srv_b):
     """Differences between the two servers over names x (A, TXT): a list of text lines.
-    Also counts the listed/unlisted answers seen (a sanity check of the data)."""
+    Also counts the listed/unlisted answers srv_a gave (a sanity check of the data)."""
     diffs = []
     seen = {"NOERROR": 0, "NXDOMAIN": 0}
     for name in names:
         for qtype in QTYPES:
-            a = ask(port_a, name, qtype)
-            b = ask(port_b, name, qtype)
+            a = ask(srv_a.port, name, qtype)
+            b = ask(srv_b.port, name, qtype)
             seen[a[0]] = seen.get(a[0], 0) + 1
             if a != b:
-                diffs.append(f"{name} {qtype}: dnsbld {a[0]} {sorted(a[1])} / rbldnsd "
-                             f"{b[0]} {sorted(b[1])}")
+                diffs.append(f"{name} {qtype}: {srv_a.name} {a[0]} {sorted(a[1])} / "
+                             f"{srv_b.name} {b[0]} {sorted(b[1])}")
     return diffs, seen
 
 
@@ -314,9 +344,13 @@ def dnsperf(port, qfile, seconds, a, out, qps=None, verbose=False):
         cmd += ["-Q", str(qps)]
     if verbose:
         cmd.append("-v")
+    pin = None
+    if a.pin:
+        load_cpu = a.pin[1]
+        pin = lambda: os.sched_setaffinity(0, {load_cpu})  # noqa: E731  (its threads inherit it)
     with open(out, "wb") as f:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f,
-                             stderr=subprocess.STDOUT)
+                             stderr=subprocess.STDOUT, preexec_fn=pin)
         try:
             p.wait(seconds + 30)
         except subprocess.TimeoutExpired:
@@ -327,11 +361,17 @@ def dnsperf(port, qfile, seconds, a, out, qps=None, verbose=False):
     return parse_dnsperf(text, p.returncode), text
 
 
+def server_cpu(a):
+    """The CPU the servers are pinned to, or None."""
+    return a.pin[0] if a.pin else None
+
+
 def rate_run(srv, qfile, a, out):
     """One dnsperf run (at --rate q/s; full speed with --rate 0): its report plus the
     server's CPU seconds, dnsperf's,
     and what the rest of the machine used meanwhile (a noise gauge on a shared VM:
     other processes, and time stolen by the hypervisor)."""
+    srv.pin(server_cpu(a))
     busy0, steal0 = machine_cpu()
     perf0 = children_cpu()
     cpu0 = proc_cpu(srv.pid)
@@ -351,6 +391,7 @@ def rate_run(srv, qfile, a, out):
 
 def latency_run(srv, qfile, a, out):
     """A short run at a fixed moderate rate with -v: per-query latencies -> p50/p99."""
+    srv.pin(server_cpu(a))
     res, text = dnsperf(srv.port, qfile, a.lat_seconds, a, out, qps=a.lat_qps, verbose=True)
     lat = sorted(float(m.group(1))
                  for m in re.finditer(r"^> \S+ \S+ \S+ ([0-9.]+)$", text, re.M))
@@ -406,48 +447,32 @@ def run_set(name, family, entries, a, work, tools, seed, problems):
     log(f"{name}: dnsbl-loader import {wall:.1f}s ({entries / wall / 1e6:.2f}M entries/s), "
         f"store {mib(res['import']['store'])}")
 
-    servers = {s: Proc(s, None) for s in SERVERS}
+    names = a.server_list
+    servers = {s: Proc(s, None) for s in names}
     try:
-        dn = servers["dnsbld"]
-        dn.port = srv_d.port
-        dn.spawn_dnsbld(srv_d)
-        startup = {"dnsbld": wait_first_answer(dn, listed[0], True, 60)}
-
-        rb = servers["rbldnsd"]
-        rb.port = t.free_port()
-        kind = "ip4set" if family == 4 else "ip6trie"
-        rb.spawn([RBLDNSD, "-n", "-a", "-c", "0", "-t", f"{TTL}", "-b", f"127.0.0.1/{rb.port}",
-                  "-w", d, f"{ZONE}:{kind}:{meta.name},{data.name}"], d / "rbldnsd.log")
-        startup["rbldnsd"] = wait_first_answer(rb, listed[0], True, 300)
-
-        fl = servers["floor"]
-        fl.port = t.free_port()
-        fl.spawn([tools["floor"], "127.0.0.1", fl.port], d / "floor.log")
-        startup["floor"] = wait_first_answer(fl, listed[0], False, 30)
-        for s in SERVERS:
+        startup = start_servers(servers, srv_d, listed[0], family, a, d, data, meta,
+                                tools["floor"])
+        for s in names:
             res["servers"][s] = {"startup": startup[s], "rss_load": proc_rss(servers[s].pid),
                                  "runs": {q: [] for q in QTYPES},
                                  "lat": {q: [] for q in QTYPES}}
         log(f"{name}: start-up to first answer: " + ", ".join(
-            f"{s} {startup[s] * 1000:.0f} ms" for s in SERVERS))
+            f"{s} {startup[s] * 1000:.0f} ms" for s in names))
+        if a.pin:
+            log(f"{name}: pinned to CPU {a.pin[0]}: " + ", ".join(
+                f"{s} {servers[s].threads} thread{'s' if servers[s].threads != 1 else ''}"
+                for s in names) + f"; dnsperf to CPU {a.pin[1]}")
 
         # ---- identical answers on a sample
         with open(qa) as f:
             sample = [next(f).split()[0] for _ in range(min(a.sample, a.queries))]
-        t0 = time.monotonic()
-        diffs, seen = compare_answers(sample, dn.port, rb.port)
-        res["compare"] = {"names": len(sample), "differences": len(diffs), "dnsbld": seen}
-        if diffs:
-            raise Failed(f"{name}: {len(diffs)} of {2 * len(sample)} answers differ between "
-                         "dnsbld and rbldnsd, e.g.:\n  " + "\n  ".join(diffs[:10]))
-        log(f"{name}: {len(sample)} names x A/TXT answer alike on dnsbld and rbldnsd "
-            f"({seen.get('NOERROR', 0)} NOERROR, {seen.get('NXDOMAIN', 0)} NXDOMAIN; "
-            f"{time.monotonic() - t0:.1f}s)")
+        res["compare"] = compare_step(name, sample, servers)
 
         # ---- rate runs, interleaved
         files = {"A": qa, "TXT": qt}
+        width = max(len(s) for s in names)
         for rep in range(a.repeat):
-            for s in SERVERS:
+            for s in names:
                 srv = servers[s]
                 for q in QTYPES:
                     rr = rate_run(srv, files[q], a, d / f"perf-{s}-{q}-{rep}.txt")
@@ -458,26 +483,92 @@ def run_set(name, family, entries, a, work, tools, seed, problems):
                            if k not in ("NOERROR", "NXDOMAIN")}
                     if bad:
                         problems.append(f"{name}: {s} {q}: response codes {bad}")
-                    log(f"{name} #{rep + 1} {s:7} {q:3}: {rr['qps']:9,.0f} q/s, "
+                    log(f"{name} #{rep + 1} {s:{width}} {q:3}: {rr['qps']:9,.0f} q/s, "
                         f"{rr['lost']:,} lost, CPU {rr['cpu']:.2f}s, "
                         f"{rr['apc']:9,.0f} answers/CPU-s; p50 {lr['p50'] * 1e6:.0f} us, "
                         f"p99 {lr['p99'] * 1e6:.0f} us; others {rr['other_cpu']:.1f} "
                         f"CPU-s, steal {rr['steal']:.1f}s")
-        for s in SERVERS:
+        for s in names:
             res["servers"][s]["rss_after"] = proc_rss(servers[s].pid)
+            res["servers"][s]["threads"] = servers[s].threads
     finally:
-        for s in SERVERS:
+        for s in names:
             srv = servers[s]
             if srv.proc is None:
                 continue
             was_running = srv.alive()
             code = srv.stop()
-            if s == "dnsbld" and was_running and code != 0:
-                problems.append(f"{name}: dnsbld exit code after SIGTERM: {code}\n"
-                                f"{srv_d.stderr_text()[-2000:]}")
+            if s.startswith("dnsbld") and was_running and code != 0:
+                text = srv_d.stderr_text() if s == "dnsbld" else srv.log_text()
+                problems.append(f"{name}: {s} exit code after SIGTERM: {code}\n"
+                                f"{text[-2000:]}")
     summarize(res)
     return res
 
+
+def start_servers(servers, srv_d, listed, family, a, d, data, meta, floor):
+    """Spawns the servers chosen, in the rotation's order, each once the one before
+    answers, and pins each when it does; returns {server: seconds to first answer}."""
+    startup = {}
+    for s, srv in servers.items():
+        if s == "dnsbld":
+            srv.port = srv_d.port
+            srv.spawn_dnsbld(srv_d)
+            startup[s] = wait_first_answer(srv, listed, True, 60)
+        elif s == "dnsbld-base":
+            srv.port = t.free_port()
+            base = d / "dnsbld-base"
+            base.mkdir()
+            conf = base / "dnsbl.conf"
+            # the store the main build's loader filled, read-only (dnsbld never writes)
+            conf.write_text(t.config_text(srv_d.db.resolve(), [f"127.0.0.1:{srv.port}"],
+                                          ZONES, {"threads": 1}))
+            srv.spawn([a.baseline / "dnsbld", "-c", conf, "-f"], base / "dnsbld.stderr",
+                      cwd=base)
+            startup[s] = wait_first_answer(srv, listed, True, 60)
+        elif s == "rbldnsd":
+            srv.port = t.free_port()
+            kind = "ip4set" if family == 4 else "ip6trie"
+            srv.spawn([RBLDNSD, "-n", "-a", "-c", "0", "-t", f"{TTL}",
+                       "-b", f"127.0.0.1/{srv.port}", "-w", d,
+                       f"{ZONE}:{kind}:{meta.name},{data.name}"], d / "rbldnsd.log")
+            startup[s] = wait_first_answer(srv, listed, True, 300)
+        else:
+            srv.port = t.free_port()
+            srv.spawn([floor, "127.0.0.1", srv.port], d / "floor.log")
+            startup[s] = wait_first_answer(srv, listed, False, 30)
+        srv.pin(server_cpu(a))
+    return startup
+
+
+def compare_pairs(names):
+    """Which servers' answers are compared: (server, reference) pairs."""
+    if "rbldnsd" in names:
+        return [(s, "rbldnsd") for s in ("dnsbld", "dnsbld-base") if s in names]
+    if "dnsbld-base" in names:
+        return [("dnsbld", "dnsbld-base")]
+    return []
+
+
+def compare_step(name, sample, servers):
+    """Compares the answers of each pair of compare_pairs on sample x (A, TXT): Failed
+    on a difference; else what the report says about it."""
+    pairs = compare_pairs(list(servers))
+    out = {"names": len(sample), "differences": 0, "pairs": pairs}
+    for x, ref in pairs:
+        t0 = time.monotonic()
+        diffs, seen = compare_answers(sample, servers[x], servers[ref])
+        out["differences"] += len(diffs)
+        out.setdefault(x, seen)
+        if diffs:
+            raise Failed(f"{name}: {len(diffs)} of {2 * len(sample)} answers differ between "
+                         f"{x} and {ref}, e.g.:\n  " + "\n  ".join(diffs[:10]))
+        log(f"{name}: {len(sample)} names x A/TXT answer alike on {x} and {ref} "
+            f"({seen.get('NOERROR', 0)} NOERROR, {seen.get('NXDOMAIN', 0)} NXDOMAIN; "
+            f"{time.monotonic() - t0:.1f}s)")
+    if not pairs:
+        log(f"{name}: answers not compared (neither rbldnsd nor dnsbld-base runs)")
+    return out
 
 def summarize(res):
     for s, sr in res["servers"].items():
@@ -508,80 +599,38 @@ def us(v):
     return "-" if v != v else f"{v * 1e6:.0f} us"
 
 
+def ratio(x, y):
+    return x / y if y and y == y else float("nan")
+
+
+def pin_text(a):
+    if a.pin:
+        return (f"Pinned: every thread of each server to CPU {a.pin[0]}, dnsperf to CPU "
+                f"{a.pin[1]}.")
+    return "Not pinned" + (" (--pin none)." if a.pin_arg == "none" else " (one CPU).")
+
+
 def report(results, a, mach):
     lines = []
     p = lines.append
+    names = a.server_list
     p(f"Machine: Linux {mach['kernel']}, {mach['cpu']}, nproc {mach['nproc']} "
       f"(load average at start {mach['loadavg_at_start']}). dnsperf -c {a.clients} "
       f"-q {a.outstanding} " + (f"-Q {a.rate}" if a.rate else "at full speed") +
       f", {a.seconds} s runs x {a.repeat} (median; answers/CPU-s "
       f"min-max); latency: -Q {a.lat_qps} -v for {a.lat_seconds} s; dnsbld threads = 1; "
-      f"dnsbld {t.DNSBLD}.")
+      f"dnsbld {t.DNSBLD}." +
+      (f" dnsbld-base {a.baseline / 'dnsbld'}." if "dnsbld-base" in names else "") +
+      f" {pin_text(a)}")
     goals = []
     for res in results:
         sv = res["servers"]
-        if not all(s in sv and sv[s]["summary"] for s in SERVERS):
+        if not all(s in sv and sv[s]["summary"] for s in names):
             continue
-        lens = ", ".join(f"/{k} {v:,}" for k, v in sorted(res["lens"].items()))
-        imp = res["import"]
-        p("")
-        p(f"### {res['set']}: {res['entries']:,} IPv{res['family']} entries ({lens})")
-        p("")
-        p(f"dnsbl-loader import: {imp['wall']:.2f} s, {imp['rate'] / 1e6:.2f}M entries/s, "
-          f"store {mib(imp['store'])}. Answers compared: {res['compare']['names']:,} names "
-          f"x A/TXT, identical.")
-        p("")
-        # CPU s: the server's utime + stime during a run (and that as a share of a core)
-        p("| server | qtype | q/s | lost | CPU s (busy) | answers/CPU-s (min-max) | p50 | p99 "
-          "| RSS loaded / after | start-up |")
-        p("|---|---|---|---|---|---|---|---|---|---|")
-        for s in SERVERS:
-            for q in QTYPES:
-                m = sv[s]["summary"][q]
-                p(f"| {s} | {q} | {m['qps']:,.0f} | {m['lost']:,.0f} | "
-                  f"{m['cpu']:.2f} ({m['util']:.0%}) | "
-                  f"{m['apc']:,.0f} ({m['apc_min']:,.0f}-{m['apc_max']:,.0f}) | "
-                  f"{us(m['p50'])} | {us(m['p99'])} | {mib(sv[s]['rss_load'])} / "
-                  f"{mib(sv[s]['rss_after'])} | {sv[s]['startup'] * 1000:.0f} ms |")
-        p("")
-        p("Average response size (dnsperf): " + ", ".join(
-            f"{s} " + " / ".join(f"{q} {sv[s]['summary'][q]['resp_size']} B" for q in QTYPES)
-            for s in SERVERS) + ".")
-        allruns = [r for s in SERVERS for q in QTYPES for r in sv[s]["runs"][q]]
-        oth = [r["other_cpu"] for r in allruns]
-        stl = [r["steal"] for r in allruns]
-        p(f"Rest of the machine during a {a.seconds} s run (median / max): dnsperf "
-          f"{median([r['dnsperf_cpu'] for r in allruns]):.1f} / "
-          f"{max(r['dnsperf_cpu'] for r in allruns):.1f} CPU-s, other processes "
-          f"{median(oth):.1f} / {max(oth):.1f} CPU-s, stolen by the hypervisor "
-          f"{median(stl):.1f} / {max(stl):.1f} s."
-          + (" **Noisy: other work took CPU during the runs; compare with care.**"
-             if median(oth) + median(stl) > 0.1 * a.seconds else ""))
-        p("")
-        for q in QTYPES:
-            d, r, f = (sv[s]["summary"][q]["apc"] for s in SERVERS)
-            res.setdefault("ratios", {})[q] = {"rbldnsd": d / r, "floor": d / f}
-            p(f"- {q}: answers/CPU-s dnsbld/rbldnsd **{d / r:.2f}**, dnsbld/floor "
-              f"**{d / f:.2f}** (rbldnsd/floor {r / f:.2f})")
-        tag = res["set"] + ("" if res["entries"] == SETS[res["set"]][1]
-                            else f" ({res['entries']:,} entries)")
-        if res["set"] in GOAL_SETS:
-            for q in QTYPES:
-                rt = res["ratios"][q]
-                goals.append((rt["floor"] >= GOAL_FLOOR,
-                              f"{tag} {q}: dnsbld/floor {rt['floor']:.2f} >= {GOAL_FLOOR}"))
-                goals.append((rt["rbldnsd"] >= GOAL_RBLDNSD,
-                              f"{tag} {q}: dnsbld/rbldnsd {rt['rbldnsd']:.2f} >= "
-                              f"{GOAL_RBLDNSD}"))
-        ld = sum(sv["dnsbld"]["summary"][q]["lost_total"] for q in QTYPES)
-        lr = sum(sv["rbldnsd"]["summary"][q]["lost_total"] for q in QTYPES)
-        goals.append((ld <= lr, f"{tag}: dnsbld lost {ld:,} <= rbldnsd lost {lr:,} "
-                                f"(all runs)"))
-        st = sv["dnsbld"]["startup"]
-        goals.append((st < GOAL_STARTUP,
-                      f"{tag}: dnsbld start-up {st * 1000:.0f} ms < "
-                      f"{GOAL_STARTUP * 1000:.0f} ms (rbldnsd "
-                      f"{sv['rbldnsd']['startup'] * 1000:.0f} ms)"))
+        report_set(res, a, p)
+        if "dnsbld-base" in names:
+            report_baseline(res, a, p)
+        goals += set_goals(res, names)
     if goals:
         p("")
         p("Goals (design.md, Performance budget; reported, never enforced):")
@@ -592,15 +641,177 @@ def report(results, a, mach):
     return [{"pass": ok, "goal": text} for ok, text in goals]
 
 
+def compared_text(cmp):
+    pairs = [tuple(x) for x in cmp["pairs"]]
+    if not pairs:
+        return "Answers not compared (neither rbldnsd nor dnsbld-base ran)."
+    who = "" if pairs == [("dnsbld", "rbldnsd")] else " (" + "; ".join(
+        f"{x} against {ref}" for x, ref in pairs) + ")"
+    return f"Answers compared: {cmp['names']:,} names x A/TXT{who}, identical."
+
+
+def report_set(res, a, p):
+    """One set's import line, table, noise line and ratios (kept in res["ratios"])."""
+    names = a.server_list
+    sv = res["servers"]
+    lens = ", ".join(f"/{k} {v:,}" for k, v in sorted(res["lens"].items()))
+    imp = res["import"]
+    p("")
+    p(f"### {res['set']}: {res['entries']:,} IPv{res['family']} entries ({lens})")
+    p("")
+    p(f"dnsbl-loader import: {imp['wall']:.2f} s, {imp['rate'] / 1e6:.2f}M entries/s, "
+      f"store {mib(imp['store'])}. {compared_text(res['compare'])}")
+    p("")
+    # CPU s: the server's utime + stime during a run (and that as a share of a core)
+    p("| server | qtype | q/s | lost | CPU s (busy) | answers/CPU-s (min-max) | p50 | p99 "
+      "| RSS loaded / after | start-up |")
+    p("|---|---|---|---|---|---|---|---|---|---|")
+    for s in names:
+        for q in QTYPES:
+            m = sv[s]["summary"][q]
+            p(f"| {s} | {q} | {m['qps']:,.0f} | {m['lost']:,.0f} | "
+              f"{m['cpu']:.2f} ({m['util']:.0%}) | "
+              f"{m['apc']:,.0f} ({m['apc_min']:,.0f}-{m['apc_max']:,.0f}) | "
+              f"{us(m['p50'])} | {us(m['p99'])} | {mib(sv[s]['rss_load'])} / "
+              f"{mib(sv[s]['rss_after'])} | {sv[s]['startup'] * 1000:.0f} ms |")
+    p("")
+    p("Average response size (dnsperf): " + ", ".join(
+        f"{s} " + " / ".join(f"{q} {sv[s]['summary'][q]['resp_size']} B" for q in QTYPES)
+        for s in names) + ".")
+    allruns = [r for s in names for q in QTYPES for r in sv[s]["runs"][q]]
+    oth = [r["other_cpu"] for r in allruns]
+    stl = [r["steal"] for r in allruns]
+    p(f"Rest of the machine during a {a.seconds} s run (median / max): dnsperf "
+      f"{median([r['dnsperf_cpu'] for r in allruns]):.1f} / "
+      f"{max(r['dnsperf_cpu'] for r in allruns):.1f} CPU-s, other processes "
+      f"{median(oth):.1f} / {max(oth):.1f} CPU-s, stolen by the hypervisor "
+      f"{median(stl):.1f} / {max(stl):.1f} s."
+      + (" **Noisy: other work took CPU during the runs; compare with care.**"
+         if median(oth) + median(stl) > 0.1 * a.seconds else ""))
+    bullets = []
+    for q in QTYPES:
+        apc = {s: sv[s]["summary"][q]["apc"] for s in names}
+        rt = res.setdefault("ratios", {})[q] = {
+            s: ratio(apc["dnsbld"], apc[s]) for s in names if s != "dnsbld"}
+        parts = [f"dnsbld/{s} **{rt[s]:.2f}**" for s in ("rbldnsd", "floor") if s in rt]
+        if parts:
+            bullets.append(f"- {q}: answers/CPU-s " + ", ".join(parts) +
+                           (f" (rbldnsd/floor {ratio(apc['rbldnsd'], apc['floor']):.2f})"
+                            if "rbldnsd" in rt and "floor" in rt else ""))
+    if bullets:
+        p("")
+        for b in bullets:
+            p(b)
+
+
+def report_baseline(res, a, p):
+    """dnsbld against dnsbld-base per qtype: medians with min-max, the ratio of the
+    medians, and the ratio within each round (adjacent runs) with its min-max."""
+    sv = res["servers"]
+    p("")
+    p(f"dnsbld against dnsbld-base ({a.baseline / 'dnsbld'}), answers/CPU-s, "
+      f"{a.repeat} round{'s' if a.repeat != 1 else ''} of the rotation (median, min-max; "
+      "per round: dnsbld's run / dnsbld-base's run of that round):")
+    p("")
+    p("| qtype | dnsbld | dnsbld-base | dnsbld/dnsbld-base | per round (min-max) "
+      "| ranges overlap |")
+    p("|---|---|---|---|---|---|")
+    base = res.setdefault("baseline", {})
+    for q in QTYPES:
+        m, b = sv["dnsbld"]["summary"][q], sv["dnsbld-base"]["summary"][q]
+        rounds = [ratio(x["apc"], y["apc"])
+                  for x, y in zip(sv["dnsbld"]["runs"][q], sv["dnsbld-base"]["runs"][q])]
+        overlap = m["apc_min"] <= b["apc_max"] and b["apc_min"] <= m["apc_max"]
+        base[q] = {"ratio": ratio(m["apc"], b["apc"]), "rounds": rounds,
+                   "overlap": overlap}
+        p(f"| {q} | {m['apc']:,.0f} ({m['apc_min']:,.0f}-{m['apc_max']:,.0f}) | "
+          f"{b['apc']:,.0f} ({b['apc_min']:,.0f}-{b['apc_max']:,.0f}) | "
+          f"**{base[q]['ratio']:.2f}** | {median(rounds):.2f} "
+          f"({min(rounds):.2f}-{max(rounds):.2f}) | "
+          f"{('yes' if overlap else 'no') if len(rounds) > 1 else '- (one round)'} |")
+
+
+def set_goals(res, names):
+    """The design's goals for one set that the servers run can show: (ok, text)."""
+    sv, goals = res["servers"], []
+    tag = res["set"] + ("" if res["entries"] == SETS[res["set"]][1]
+                        else f" ({res['entries']:,} entries)")
+    if res["set"] in GOAL_SETS:
+        for q in QTYPES:
+            rt = res["ratios"][q]
+            if "floor" in rt:
+                goals.append((rt["floor"] >= GOAL_FLOOR,
+                              f"{tag} {q}: dnsbld/floor {rt['floor']:.2f} >= {GOAL_FLOOR}"))
+            if "rbldnsd" in rt:
+                goals.append((rt["rbldnsd"] >= GOAL_RBLDNSD,
+                              f"{tag} {q}: dnsbld/rbldnsd {rt['rbldnsd']:.2f} >= "
+                              f"{GOAL_RBLDNSD}"))
+    if "rbldnsd" in names:
+        ld = sum(sv["dnsbld"]["summary"][q]["lost_total"] for q in QTYPES)
+        lr = sum(sv["rbldnsd"]["summary"][q]["lost_total"] for q in QTYPES)
+        goals.append((ld <= lr, f"{tag}: dnsbld lost {ld:,} <= rbldnsd lost {lr:,} "
+                                f"(all runs)"))
+    st = sv["dnsbld"]["startup"]
+    goals.append((st < GOAL_STARTUP,
+                  f"{tag}: dnsbld start-up {st * 1000:.0f} ms < "
+                  f"{GOAL_STARTUP * 1000:.0f} ms" +
+                  (f" (rbldnsd {sv['rbldnsd']['startup'] * 1000:.0f} ms)"
+                   if "rbldnsd" in names else "")))
+    return goals
+
+
 # --------------------------------------------------------------------------------------
+
+def parse_servers(ap, a):
+    """--baseline and --servers into a.baseline (a Path or None) and a.server_list."""
+    a.baseline = pathlib.Path(a.baseline).resolve() if a.baseline else None
+    if a.servers is None:
+        a.server_list = tuple(s for s in SERVERS if s != "dnsbld-base" or a.baseline)
+        return
+    chosen = {s.strip() for s in a.servers.split(",") if s.strip()}
+    for s in chosen - set(SERVERS):
+        ap.error(f"unknown server {s!r} (known: {', '.join(SERVERS)})")
+    if "dnsbld" not in chosen:
+        ap.error("--servers must include dnsbld (everything is compared with it)")
+    if "dnsbld-base" in chosen and not a.baseline:
+        ap.error("--servers dnsbld-base needs --baseline DIR")
+    if a.baseline and "dnsbld-base" not in chosen:
+        ap.error("--baseline given but --servers leaves dnsbld-base out")
+    a.server_list = tuple(s for s in SERVERS if s in chosen)
+
+
+def parse_pin(ap, a):
+    """--pin into a.pin: (server CPU, dnsperf CPU), or None for no pinning."""
+    a.pin_arg = a.pin
+    usable = os.sched_getaffinity(0)
+    if a.pin is None:
+        first = sorted(usable)[:2]      # 0 and 1 unless this process is confined
+        a.pin = (first[1], first[0]) if len(first) == 2 else None
+        return
+    if a.pin.strip().lower() == "none":
+        a.pin = None
+        return
+    try:
+        cpus = tuple(int(x) for x in a.pin.split(","))
+    except ValueError:
+        cpus = ()
+    if len(cpus) != 2 or cpus[0] == cpus[1]:
+        ap.error("--pin takes SERVER_CPU,LOAD_CPU (two different CPU numbers) or none")
+    for c in cpus:
+        if c not in usable:
+            ap.error(f"--pin: CPU {c} is not one this process may use "
+                     f"({', '.join(map(str, sorted(usable)))})")
+    a.pin = cpus
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default="v4-1m,v4-10m,v6-1m",
                     help=f"comma-separated, of {', '.join(SETS)} (default all)")
-    ap.add_argument("--seconds", type=int, default=10, help="dnsperf run length (default 10)")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs per server and qtype, interleaved (default 3)")
+    ap.add_argument("--seconds", type=int, default=None,
+                    help="dnsperf run length (default 10; --quick 3)")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="runs per server and qtype, interleaved (default 3; --quick 1)")
     ap.add_argument("--queries", type=int, default=200_000,
                     help="lines in each dnsperf query file (default 200k)")
     ap.add_argument("--sample", type=int, default=2000,
@@ -615,19 +826,34 @@ def main():
     ap.add_argument("--outstanding", type=int, default=100, help="dnsperf -q (default 100)")
     ap.add_argument("--lat-qps", type=int, default=20000,
                     help="dnsperf -Q of the latency runs (default 20000)")
-    ap.add_argument("--lat-seconds", type=int, default=2,
-                    help="length of each latency run (default 2)")
+    ap.add_argument("--lat-seconds", type=int, default=None,
+                    help="length of each latency run (default 2; --quick 1)")
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 100k entries per set, 3 s runs, 1 s latency runs, "
-                         "repeat 1")
+                         "repeat 1 (each unless given explicitly)")
+    ap.add_argument("--baseline", default=None, metavar="DIR",
+                    help="DIR/dnsbld (another build) serves the same store as the server "
+                         "dnsbld-base, in the rotation and compared with dnsbld")
+    ap.add_argument("--pin", default=None, metavar="SERVER_CPU,LOAD_CPU",
+                    help="pin every server thread to SERVER_CPU and dnsperf to LOAD_CPU "
+                         "(default 1,0 with 2 CPUs or more; none: no pinning)")
+    ap.add_argument("--servers", default=None,
+                    help=f"comma-separated, of {', '.join(SERVERS)}; dnsbld always runs "
+                         "(default all; dnsbld-base only with --baseline)")
     ap.add_argument("--workdir", default=None, help="parent of the work directory (default /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
+    defaults = {"seconds": 10, "repeat": 3, "lat_seconds": 2}
     if a.quick:
         a.entries = a.entries or 100_000
-        a.seconds, a.repeat, a.lat_seconds = 3, 1, 1
+        defaults = {"seconds": 3, "repeat": 1, "lat_seconds": 1}
+    for k, v in defaults.items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    parse_servers(ap, a)
+    parse_pin(ap, a)
     sets = [s.strip() for s in a.sets.split(",") if s.strip()]
     for s in sets:
         if s not in SETS:
@@ -636,10 +862,15 @@ def main():
         ap.error("--queries, --sample, --seconds and --repeat must be positive")
     seed = a.seed if a.seed is not None else random.randrange(1, 2**63)
 
-    for p in (t.DNSBLD, t.LOADER, DNSPERF, RBLDNSD):
+    need = [t.DNSBLD, t.LOADER, DNSPERF]
+    need += [RBLDNSD] if "rbldnsd" in a.server_list else []
+    for p in need:
         if not os.access(p, os.X_OK):
             log(f"missing {p} (make all; apt-get install dnsperf rbldnsd)")
             return 2
+    if a.baseline and not os.access(a.baseline / "dnsbld", os.X_OK):
+        log(f"missing {a.baseline / 'dnsbld'} (--baseline DIR holds another build's dnsbld)")
+        return 2
 
     if a.workdir:
         pathlib.Path(a.workdir).mkdir(parents=True, exist_ok=True)
