@@ -1,7 +1,8 @@
 /* Unit tests for lib/store/read.c: store_lookup (the longest prefix, every prefix
  * length, exclusions, expired entries, a random model of longest-prefix match),
- * store_any_listed_within, and a reader's snapshot under a concurrent commit. A
- * fresh LMDB store per test. */
+ * store_any_listed_within, a reader's snapshot under a concurrent commit, and the
+ * reader's per-snapshot cache of IPv4 summary chunks (zones sharing a cache slot).
+ * A fresh LMDB store per test. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -23,6 +24,7 @@
 #include "store.h"
 #include "storetest.h"
 #include "storeops.h"
+#include "summarytest.h"
 
 static int setup(void **state)
 {
@@ -377,6 +379,158 @@ static void test_lookup_random_model(void **state)
 	store_reader_free(r);
 }
 
+/* --- the reader's snapshot cache of summary chunks --- */
+
+static void test_snapshot_cache(void **state)
+{
+	(void)state;
+	struct store_writer *w = wbegin();
+	struct store_zone *z = wzone(w, "bl.example");
+	struct entry_key p;
+	struct store_put put;
+	put_init(&put, NOW - 100);
+	prefix4_make(&p, IP(10, 1, 2, 3), 32);
+	assert_int_equal(store_merge(w, z, &p, &put, NULL), 0);
+	wcommit(w);
+
+	struct store_reader *r = rnew();
+	struct entry_key mk;
+	const uint32_t X = IP(20, 1, 2, 3); /* 20/8: no chunk yet */
+	rbegin(r);
+	uint64_t s1 = store_reader_snapshot(r);
+	assert_int_equal(rlook(r, "bl.example", X, &mk), DNSBL_ENOTFOUND);
+	assert_int_equal(rlook(r, "bl.example", IP(10, 1, 2, 3), &mk), 0);
+	store_reader_end(r);
+
+	/* no write in between: the same snapshot id, the same answers */
+	rbegin(r);
+	assert_true(store_reader_snapshot(r) == s1);
+	assert_int_equal(rlook(r, "bl.example", X, &mk), DNSBL_ENOTFOUND);
+	store_reader_end(r);
+	/* an aborted writer changes nothing either */
+	w = wbegin();
+	z = wzone(w, "bl.example");
+	prefix4_make(&p, X, 32);
+	assert_int_equal(store_merge(w, z, &p, &put, NULL), 0);
+	store_writer_abort(w);
+	rbegin(r);
+	assert_true(store_reader_snapshot(r) == s1);
+	assert_int_equal(rlook(r, "bl.example", X, &mk), DNSBL_ENOTFOUND);
+	store_reader_end(r);
+
+	/* X listed in a new /8 */
+	w = wbegin();
+	z = wzone(w, "bl.example");
+	prefix4_make(&p, X, 32);
+	assert_int_equal(store_merge(w, z, &p, &put, NULL), 0);
+	wcommit(w);
+	rbegin(r);
+	uint64_t s2 = store_reader_snapshot(r);
+	assert_true(s2 != s1);
+	if (rlook(r, "bl.example", X, &mk) != 0)
+		fail_msg("20.1.2.3 listed in a new chunk after the reader cached its absence: not "
+			 "found in the next snapshot");
+	assert_int_equal(mk.len, 32);
+	store_reader_end(r);
+
+	/* a reader inside its snapshot does not see a commit; then it does */
+	rbegin(r);
+	assert_int_equal(rlook(r, "bl.example", X, &mk), 0);
+	w = wbegin();
+	z = wzone(w, "bl.example");
+	prefix4_make(&p, X, 32);
+	assert_int_equal(store_delete(w, z, &p), 0);
+	wcommit(w);
+	assert_int_equal(rlook(r, "bl.example", X, &mk), 0);
+	assert_true(store_reader_snapshot(r) == s2);
+	store_reader_end(r);
+	/* the last entry of the chunk deleted: gone */
+	rbegin(r);
+	assert_true(store_reader_snapshot(r) != s2);
+	if (rlook(r, "bl.example", X, &mk) != DNSBL_ENOTFOUND)
+		fail_msg("20.1.2.3 deleted (the last entry of its chunk): still found");
+	assert_int_equal(rlook(r, "bl.example", IP(10, 1, 2, 3), &mk), 0);
+	uint64_t s3 = store_reader_snapshot(r);
+	store_reader_end(r);
+	rbegin(r);
+	assert_true(store_reader_snapshot(r) == s3);
+	store_reader_end(r);
+	store_reader_free(r); /* the store is closed around summary_of */
+	assert_false(summary_of(zone_id("bl.example"), 0)->chunk[20]);
+	r = rnew();
+
+	/* a chunk that existed and changes (the same /24, another /27) */
+	w = wbegin();
+	z = wzone(w, "bl.example");
+	prefix4_make(&p, IP(10, 1, 2, 100), 32);
+	assert_int_equal(store_merge(w, z, &p, &put, NULL), 0);
+	wcommit(w);
+	rbegin(r);
+	assert_int_equal(rlook(r, "bl.example", IP(10, 1, 2, 100), &mk), 0);
+	store_reader_end(r);
+	w = wbegin();
+	z = wzone(w, "bl.example");
+	prefix4_make(&p, IP(10, 1, 2, 3), 32);
+	assert_int_equal(store_delete(w, z, &p), 0);
+	wcommit(w);
+	rbegin(r);
+	assert_int_equal(rlook(r, "bl.example", IP(10, 1, 2, 3), &mk), DNSBL_ENOTFOUND);
+	assert_int_equal(rlook(r, "bl.example", IP(10, 1, 2, 100), &mk), 0);
+	store_reader_end(r);
+	store_reader_free(r);
+}
+
+/* Zones whose ids share a reader cache slot (1 and 9), looked up alternately within
+ * one snapshot and across snapshots. */
+static void test_cache_slot_sharing(void **state)
+{
+	(void)state;
+	char name[32];
+	struct store_writer *w = wbegin();
+	for (int i = 1; i <= 9; i++) {
+		snprintf(name, sizeof(name), "z%d.example", i);
+		assert_int_equal(wzone(w, name)->id, i);
+	}
+	struct entry_key p;
+	struct store_put put;
+	put_init(&put, NOW - 100);
+	prefix4_make(&p, IP(10, 1, 2, 3), 32);
+	assert_int_equal(store_merge(w, wzone(w, "z1.example"), &p, &put, NULL), 0);
+	prefix4_make(&p, IP(30, 0, 0, 0), 8);
+	assert_int_equal(store_merge(w, wzone(w, "z9.example"), &p, &put, NULL), 0);
+	wcommit(w);
+
+	struct store_reader *r = rnew();
+	struct entry_key mk;
+	for (int cycle = 0; cycle < 3; cycle++) {
+		rbegin(r);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(rlook(r, "z1.example", IP(10, 1, 2, 3), &mk), 0);
+			assert_int_equal(rlook(r, "z9.example", IP(10, 1, 2, 3), &mk), DNSBL_ENOTFOUND);
+			assert_int_equal(rlook(r, "z1.example", IP(30, 1, 2, 3), &mk), DNSBL_ENOTFOUND);
+			assert_int_equal(rlook(r, "z9.example", IP(30, 1, 2, 3), &mk), 0);
+			assert_int_equal(mk.len, 8);
+			assert_int_equal(rlook(r, "z5.example", IP(30, 1, 2, 3), &mk), DNSBL_ENOTFOUND);
+		}
+		store_reader_end(r);
+	}
+	/* swap the roles */
+	w = wbegin();
+	prefix4_make(&p, IP(10, 1, 2, 3), 32);
+	assert_int_equal(store_delete(w, wzone(w, "z1.example"), &p), 0);
+	assert_int_equal(store_merge(w, wzone(w, "z9.example"), &p, &put, NULL), 0);
+	prefix4_make(&p, IP(30, 0, 0, 0), 8);
+	assert_int_equal(store_merge(w, wzone(w, "z1.example"), &p, &put, NULL), 0);
+	wcommit(w);
+	rbegin(r);
+	assert_int_equal(rlook(r, "z1.example", IP(10, 1, 2, 3), &mk), DNSBL_ENOTFOUND);
+	assert_int_equal(rlook(r, "z9.example", IP(10, 1, 2, 3), &mk), 0);
+	assert_int_equal(rlook(r, "z1.example", IP(30, 1, 2, 3), &mk), 0);
+	assert_int_equal(rlook(r, "z9.example", IP(30, 1, 2, 3), &mk), 0);
+	store_reader_end(r);
+	store_reader_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +541,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_any_listed_within_excluded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_random_model, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_slot_sharing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
