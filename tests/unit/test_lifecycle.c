@@ -1,7 +1,7 @@
 /* Unit tests for lib/lifecycle.h: the listing rules as a table, one row per rule,
  * each row an old entry (or none), a tombstone (or none), a put, the zone's rules
  * and the time, and what lifecycle_apply must decide. No store: the rules are pure.
- * (tests/unit/test_store_lifecycle.c checks the same rules through store_merge.) */
+ * (tests/unit/test_store_merge.c checks the same rules through store_merge.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
