@@ -47,6 +47,7 @@ struct route_match {
 	struct request_path parts;  /* what the pattern captured */
 };
 
+/* Fills *m for req: the rows of the first pattern that matches its path. */
 static void route_find(const struct api_request *req, struct route_match *m)
 {
 	size_t n = 0;
@@ -60,8 +61,9 @@ static void route_find(const struct api_request *req, struct route_match *m)
 			continue;
 		if (m->path == NULL)
 			m->path = rt;
-		n += (size_t)snprintf(m->allow + n, sizeof(m->allow) - n, "%s%s", n ? ", " : "",
-				      rt->method);
+		if (n < sizeof(m->allow))
+			n += (size_t)snprintf(m->allow + n, sizeof(m->allow) - n, "%s%s",
+					      n ? ", " : "", rt->method);
 		if (strcmp(rt->method, req->method) == 0)
 			m->route = rt;
 	}

@@ -47,7 +47,7 @@ void render_zones_load(struct render_zones *z, const struct config *cfg, struct 
 struct render_history {
 	struct store_reader *rd;
 	const struct render_zones *zones;
-	json_t *list;      /* the records rendered, newest first (owned by the walker) */
+	json_t *list;      /* the caller's array the records are appended to */
 	unsigned left;     /* how many more to take */
 	bool more;         /* set when a record was left over: there is a next page */
 	uint64_t last_seq; /* of the last record taken, the next cursor */

@@ -48,7 +48,7 @@ bool request_path_match(const char *pattern, const char *path, struct request_pa
 	bool is_query = rest != NULL && strncmp(rest_name, "query}", 6) == 0;
 	if (*s != '\0' || (rest != NULL && !is_key && !is_query))
 		return false;
-	/* the zone's name needs a NUL: it is copied with the rest of the path */
+	/* copied with the rest of the path, as request_path.buf says */
 	size_t tail = zone != NULL ? strlen(zone) : 0;
 	if (tail >= sizeof(m->buf))
 		return false;

@@ -15,7 +15,9 @@
 
 /* What a path pattern captured. */
 struct request_path {
-	char buf[2048];    /* the path from {zone} on; a longer one matches no {zone} */
+	/* the path from {zone} on, so that the zone's name can end in a NUL; a path too
+	 * long for it matches no pattern with a {zone} (404) */
+	char buf[2048];
 	const char *zone;  /* {zone}: one non-empty segment (in buf), or NULL */
 	const char *key;   /* {key}: the non-empty rest of the path, slashes too, or NULL */
 	const char *query; /* {query}: the same as {key}, for a lookup */
