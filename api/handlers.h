@@ -1,6 +1,8 @@
-/* The API's request handling, apart from HTTP: routing, authentication, JSON in and
- * out, and the store reads and writes behind every endpoint (api/README.md). http.c
- * feeds it parsed requests; the unit tests call it directly. */
+/* The API's request handling, apart from HTTP (api/README.md): api_handle looks the
+ * request up in the route table of handlers.c, checks its token (auth.c) and its path
+ * (request.c), and calls the endpoint (read.c for GETs, write.c for PUT and DELETE),
+ * which answers with JSON (render.c, response.c). http.c feeds it parsed requests;
+ * the unit tests call it directly. */
 #ifndef DNSBL_API_HANDLERS_H
 #define DNSBL_API_HANDLERS_H
 

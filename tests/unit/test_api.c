@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "handlers.h"
+#include "request.h"
 #include "tokens.h"
 
 static struct config CFG;
@@ -357,6 +358,85 @@ static void test_routes(void **state)
 	       400);
 }
 
+/* The route table's patterns: "{zone}" one segment, "{key}"/"{query}" the rest. */
+static void test_path_match(void **state)
+{
+	static const struct {
+		const char *pattern, *path;
+		bool match;
+		const char *zone, *key, *query;
+	} cases[] = {
+		{ "/v1/zones", "/v1/zones", true, NULL, NULL, NULL },
+		{ "/v1/zones", "/v1/zones/", false, NULL, NULL, NULL },
+		{ "/v1/zones", "/v1/zone", false, NULL, NULL, NULL },
+		{ "/v1/lookup/{query}", "/v1/lookup/192.0.2.0/24", true, NULL, NULL, "192.0.2.0/24" },
+		{ "/v1/lookup/{query}", "/v1/lookup/", false, NULL, NULL, NULL },
+		{ "/v1/zones/{zone}/entries", "/v1/zones/bl.example/entries", true, "bl.example",
+		  NULL, NULL },
+		{ "/v1/zones/{zone}/entries", "/v1/zones//entries", false, NULL, NULL, NULL },
+		{ "/v1/zones/{zone}/entries", "/v1/zones/a/b/entries", false, NULL, NULL, NULL },
+		{ "/v1/zones/{zone}/entries", "/v1/zones/bl.example/entries/", false, NULL, NULL,
+		  NULL },
+		{ "/v1/zones/{zone}/entries/{key}", "/v1/zones/z/entries/2001:db8::/32", true, "z",
+		  "2001:db8::/32", NULL },
+		{ "/v1/zones/{zone}/entries/{key}", "/v1/zones/z/entries/", false, NULL, NULL, NULL },
+		{ "/v1/zones/{zone}/entries/{key}", "/v1/zones/z/entries", false, NULL, NULL, NULL },
+	};
+	struct request_path m;
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = request_path_match(cases[i].pattern, cases[i].path, &m);
+		if (got != cases[i].match)
+			fail_msg("%s against %s: %d", cases[i].path, cases[i].pattern, got);
+		if (!got)
+			continue;
+		const char *want[] = { cases[i].zone, cases[i].key, cases[i].query };
+		const char *have[] = { m.zone, m.key, m.query };
+		for (int k = 0; k < 3; k++) {
+			if (want[k] == NULL)
+				assert_null(have[k]);
+			else
+				assert_string_equal(have[k], want[k]);
+		}
+	}
+	/* the path from {zone} on is copied: a longer one matches nothing (404) */
+	char path[2200];
+	snprintf(path, sizeof(path), "/v1/zones/%02100d/entries", 0);
+	assert_false(request_path_match("/v1/zones/{zone}/entries", path, &m));
+}
+
+/* Which error a request gets when several apply: 401, 404, 405, 403, then 400. */
+static void test_check_order(void **state)
+{
+	char path[2200];
+	(void)state;
+	expect("GET", "/nope", NULL, NULL, NULL, 401);
+	expect("GET", "/v1/zones/nope.example/entries", NULL, NULL, NULL, 401);
+	struct api_response r = call("POST", "/healthz", NULL, NULL, NULL);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.allow, "GET");
+	assert_false(r.www_authenticate);
+	api_response_free(&r);
+	expect("GET", "/healthz", NULL, NULL, "x=1", 400);
+	expect("POST", "/v1/zones/nope.example/entries/192.0.2.1", secret_read, NULL, NULL, 404);
+	expect("PUT", "/v1/zones/nope.example/entries/192.0.2.1", secret_read, NULL, NULL, 404);
+	r = call("PUT", "/v1/zones", secret_read, NULL, NULL);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.allow, "GET");
+	assert_string_equal(r.actor, "reader");
+	api_response_free(&r);
+	expect("HEAD", "/v1/zones", secret_read, NULL, NULL, 405);
+	expect("get", "/v1/zones", secret_read, NULL, NULL, 405);
+	expect("PUT", "/v1/zones/bl.example/entries/junk", secret_read, NULL, NULL, 403);
+	expect("GET", "/v1/tokens", secret_write, NULL, "x=1", 403);
+	expect("GET", "/v1/zones/bl.example/entries/junk", secret_read, NULL, "x=1", 400);
+	expect("GET", "/v1/history", secret_read, NULL, "zone=bl.example&zone=bl.example", 400);
+	snprintf(path, sizeof(path), "/v1/zones/bl.example/entries/%02100d", 0);
+	expect("GET", path, secret_read, NULL, NULL, 404);
+	snprintf(path, sizeof(path), "/v1/lookup/%02100d", 0);
+	expect("GET", path, secret_read, NULL, NULL, 400);
+}
+
 static void test_bad_keys_and_bodies(void **state)
 {
 	(void)state;
@@ -566,6 +646,8 @@ int main(void)
 		cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_auth_and_roles),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_path_match),
+		cmocka_unit_test(test_check_order),
 		cmocka_unit_test(test_bad_keys_and_bodies),
 		cmocka_unit_test(test_put_get_delete),
 		cmocka_unit_test(test_paging),
