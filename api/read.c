@@ -263,7 +263,7 @@ void read_lookup(struct api *a, const struct api_call *c, struct api_response *r
 		bool names = false;
 		for (unsigned i = 0; i < a->cfg->zone_count; i++)
 			names = names || a->cfg->zones[i].type == ZONE_TYPE_NAME;
-		if (!names || dname_parse(query, qlen, name, &addr) < 0 || addr.len != DNAME_EXACT) {
+		if (!names || dname_parse(query, qlen, name, &addr) < 0 || addr.kind != DNAME_EXACT) {
 			response_error(r, 400, "%.80s%s: not an IP address%s", query,
 				       qlen > 80 ? "..." : "",
 				       names ? " or a domain" : " (and no zone holds domains)");
