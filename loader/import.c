@@ -69,18 +69,6 @@ struct import {
 	struct timespec started, last_report;
 };
 
-int feed_format_parse(const char *name, enum feed_format *out)
-{
-	static const char *const names[] = { "plain", "rbldnsd", "csv", "jsonl" };
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum feed_format)i;
-			return 0;
-		}
-	}
-	return DNSBL_EINVAL;
-}
-
 static double elapsed(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
