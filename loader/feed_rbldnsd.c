@@ -73,8 +73,7 @@ static int parse_a(const char *s, size_t len, uint32_t *a, const char **msg)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Parses a value (":A:TXT", ":A", ":A:", "TXT") into flags/a/txt. Texts are not yet
- * expanded. *txt points into s. */
+/* A value as the line writes it, before the file's default and templates apply. */
 struct raw_value {
 	uint8_t flags;
 	uint32_t a;
@@ -82,6 +81,8 @@ struct raw_value {
 	size_t txt_len;
 };
 
+/* Parses a value (":A:TXT", ":A", ":A:", "TXT") into flags/a/txt. Texts are not yet
+ * expanded. *txt points into s. */
 static int parse_value(const char *s, size_t len, struct raw_value *v, const char **msg)
 {
 	memset(v, 0, sizeof(*v));
@@ -124,6 +125,7 @@ static int parse_value(const char *s, size_t len, struct raw_value *v, const cha
 	return 0;
 }
 
+/* A "$" line: $0-$9 and $= set templates, the zone directives are ignored (NOTICE). */
 static enum feed_line special_line(struct rbldnsd_state *st, const char *s, size_t len,
 				   const char **msg)
 {
