@@ -3,7 +3,10 @@
  * files), "csv" (a header row, then one hit per row) and "jsonl" (one JSON object
  * per line). Functions of (state, line): no I/O; the caller reports problems as
  * "file:line: reason". What a line's key is read as (addresses or domains) is the
- * zone's type, given as enum feed_keys. */
+ * zone's type, given as enum feed_keys.
+ * One file per format (feed_plain.c, feed_rbldnsd.c, feed_csv.c, feed_jsonl.c);
+ * what they share is in feed_key.h (keys, A values) and feed_column.h (the csv and
+ * jsonl columns); feed.c holds the functions below that belong to no one format. */
 #ifndef DNSBL_FEED_H
 #define DNSBL_FEED_H
 
@@ -25,6 +28,13 @@
 #define FEED_HAVE_EXPIRES 0x20 /* expires (0 = never) */
 #define FEED_HAVE_REASON 0x40  /* reason */
 #define FEED_HAVE_SOURCE 0x80  /* source */
+
+/* The input formats dnsbl-loader import reads (--format). */
+enum feed_format { FEED_FORMAT_PLAIN, FEED_FORMAT_RBLDNSD, FEED_FORMAT_CSV, FEED_FORMAT_JSONL };
+
+/* Parses a format name ("plain", "rbldnsd", "csv", "jsonl"). Returns 0 or
+ * DNSBL_EINVAL. */
+int feed_format_parse(const char *name, enum feed_format *out);
 
 /* What the lines' keys are: the zone's type. */
 enum feed_keys {
@@ -129,10 +139,11 @@ struct csv_state {
 /* Resets st for a new file of keys. */
 void csv_state_init(struct csv_state *st, enum feed_keys keys);
 
-/* Parses one csv line. The key column is "ip" (or "name", any keys). Blank lines and lines starting with '#' are skipped; the first
- * other line is the header (SKIP, or ERROR without an "ip" column, with a duplicate
- * known column or over CSV_MAX_FIELDS fields). Later lines give a RECORD or an ERROR
- * (wrong field count, bad quoting, bad value). */
+/* Parses one csv line. The key column is "ip" (or "name", any keys). Blank lines
+ * and lines starting with '#' are skipped; the first other line is the header (SKIP,
+ * or ERROR without an "ip" column, with a duplicate known column or over
+ * CSV_MAX_FIELDS fields). Later lines give a RECORD or an ERROR (wrong field count,
+ * bad quoting, bad value). */
 enum feed_line csv_parse_line(struct csv_state *st, const char *line, size_t len,
 			      struct feed_record *out, const char **msg);
 

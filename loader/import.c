@@ -69,18 +69,6 @@ struct import {
 	struct timespec started, last_report;
 };
 
-int feed_format_parse(const char *name, enum feed_format *out)
-{
-	static const char *const names[] = { "plain", "rbldnsd", "csv", "jsonl" };
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum feed_format)i;
-			return 0;
-		}
-	}
-	return DNSBL_EINVAL;
-}
-
 static double elapsed(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
@@ -358,11 +346,61 @@ static int record_add(struct import *im, struct feed_record *r, const char **msg
 	return range4_to_prefixes(r->lo, r->hi, add_prefix, im);
 }
 
+/* The parsers' per-file states. */
+struct parsers {
+	enum feed_keys keys;
+	struct rbldnsd_state rbldnsd;
+	struct csv_state csv;
+};
+
+/* Parses one input line in the import's format. */
+static enum feed_line parse_line(const struct import *im, struct parsers *p, const char *line,
+				 size_t len, bool too_long, struct feed_record *rec,
+				 const char **msg)
+{
+	if (too_long) {
+		*msg = "line longer than 8192 bytes";
+		return FEED_LINE_ERROR;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		*msg = "line contains a NUL byte";
+		return FEED_LINE_ERROR;
+	}
+	switch (im->o->format) {
+	case FEED_FORMAT_RBLDNSD: return rbldnsd_parse_line(&p->rbldnsd, line, len, rec, msg);
+	case FEED_FORMAT_CSV: return csv_parse_line(&p->csv, line, len, rec, msg);
+	case FEED_FORMAT_JSONL: return jsonl_parse_line(p->keys, line, len, rec, msg);
+	default: return plain_parse_line(p->keys, line, len, rec, msg);
+	}
+}
+
+/* Counts a line by its outcome and reports notices and rejections as file:line.
+ * Returns true when the import stops at this line (--strict). */
+static bool line_done(struct import *im, enum feed_line kind, const char *msg)
+{
+	switch (kind) {
+	case FEED_LINE_SKIP:
+		return false;
+	case FEED_LINE_NOTICE:
+		fprintf(stderr, "%s:%llu: %s\n", im->name, (unsigned long long)im->lines, msg);
+		im->notices++;
+		return false;
+	case FEED_LINE_ERROR:
+		if (im->progress)
+			fputc('\n', stderr);
+		fprintf(stderr, "%s:%llu: %s\n", im->name, (unsigned long long)im->lines, msg);
+		im->rejected++;
+		return im->o->strict;
+	default:
+		im->records++;
+		return false;
+	}
+}
+
 /* Reads every line; returns 0, or an error that ends the import. */
 static int import_stream(struct import *im, struct input *in)
 {
-	struct rbldnsd_state rst;
-	struct csv_state cst;
+	struct parsers p;
 	struct feed_record *rec = malloc(sizeof(*rec));
 	const char *line;
 	size_t len;
@@ -372,37 +410,15 @@ static int import_stream(struct import *im, struct input *in)
 	if (rec == NULL)
 		return DNSBL_ENOMEM;
 	memset(rec, 0, sizeof(*rec));
-	enum feed_keys keys = im->zc->type == ZONE_TYPE_NAME ? FEED_KEYS_NAME : FEED_KEYS_IP;
-	rbldnsd_state_init(&rst, keys);
-	csv_state_init(&cst, keys);
+	p.keys = im->zc->type == ZONE_TYPE_NAME ? FEED_KEYS_NAME : FEED_KEYS_IP;
+	rbldnsd_state_init(&p.rbldnsd, p.keys);
+	csv_state_init(&p.csv, p.keys);
 	while ((r = input_next(in, &line, &len, &too_long)) > 0) {
 		const char *msg = NULL;
-		enum feed_line kind;
 		im->lines++;
 		if (im->progress && (im->lines & 0xffff) == 0)
 			progress_report(im, in, false);
-		if (too_long) {
-			kind = FEED_LINE_ERROR;
-			msg = "line longer than 8192 bytes";
-		} else if (memchr(line, '\0', len) != NULL) {
-			kind = FEED_LINE_ERROR;
-			msg = "line contains a NUL byte";
-		} else {
-			switch (im->o->format) {
-			case FEED_FORMAT_RBLDNSD:
-				kind = rbldnsd_parse_line(&rst, line, len, rec, &msg);
-				break;
-			case FEED_FORMAT_CSV:
-				kind = csv_parse_line(&cst, line, len, rec, &msg);
-				break;
-			case FEED_FORMAT_JSONL:
-				kind = jsonl_parse_line(keys, line, len, rec, &msg);
-				break;
-			default:
-				kind = plain_parse_line(keys, line, len, rec, &msg);
-				break;
-			}
-		}
+		enum feed_line kind = parse_line(im, &p, line, len, too_long, rec, &msg);
 		if (kind == FEED_LINE_RECORD) {
 			rc = record_add(im, rec, &msg);
 			if (rc < 0)
@@ -411,23 +427,8 @@ static int import_stream(struct import *im, struct input *in)
 				kind = FEED_LINE_ERROR;
 			rc = 0;
 		}
-		if (kind == FEED_LINE_SKIP)
-			continue;
-		if (kind == FEED_LINE_NOTICE) {
-			fprintf(stderr, "%s:%llu: %s\n", im->name, (unsigned long long)im->lines, msg);
-			im->notices++;
-			continue;
-		}
-		if (kind == FEED_LINE_ERROR) {
-			if (im->progress)
-				fputc('\n', stderr);
-			fprintf(stderr, "%s:%llu: %s\n", im->name, (unsigned long long)im->lines, msg);
-			im->rejected++;
-			if (im->o->strict)
-				break;
-			continue;
-		}
-		im->records++;
+		if (line_done(im, kind, msg))
+			break;
 	}
 	if (r < 0 && rc == 0) {
 		fprintf(stderr, "%s:%llu: read error: %s\n", im->name,
@@ -442,49 +443,53 @@ static int import_stream(struct import *im, struct input *in)
 	return rc;
 }
 
-int import_run(const struct config *cfg, const struct import_opts *o)
+/* Finds the zone, opens the input and the store, and allocates the chunk. Returns 0,
+ * or -1 after reporting why not. */
+static int import_open(struct import *im, const struct config *cfg, struct input **in,
+		       struct store **store)
 {
-	struct import *im = calloc(1, sizeof(*im));
-	struct store *store = NULL;
-	struct input *in = NULL;
-	uint64_t removed = 0;
-	int rc, status = EXIT_NOTHING;
+	const struct import_opts *o = im->o;
+	int rc;
 
-	if (im == NULL) {
-		fprintf(stderr, "dnsbl-loader: out of memory\n");
-		return EXIT_NOTHING;
-	}
-	im->o = o;
 	im->zc = config_zone(cfg, o->zone_name);
-	im->name = strcmp(o->input, "-") == 0 ? "-" : o->input;
 	if (im->zc == NULL) {
 		fprintf(stderr, "dnsbl-loader: zone '%s' is not in %s\n", o->zone_name, cfg->path);
-		goto out;
+		return -1;
 	}
 	if (im->zc->type == ZONE_TYPE_COMBINED) {
 		fprintf(stderr,
 			"dnsbl-loader: zone %s is combined: it has no entries of its own; import "
 			"into one of its members\n",
 			im->zc->name);
-		goto out;
+		return -1;
 	}
 	im->life = (struct store_lifecycle){ im->zc->expire_after, im->zc->list_threshold,
 					     im->zc->list_window, im->zc->relist_after };
 	im->life_facts = im->life;
 	im->life_facts.list_threshold = 1;
 	im->progress = o->progress > 0 || (o->progress < 0 && isatty(STDERR_FILENO));
-	if (input_open(o->input, &in) < 0) {
+	if (input_open(o->input, in) < 0) {
 		fprintf(stderr, "dnsbl-loader: cannot open %s: %s\n", o->input, strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (chunk_alloc(im) < 0) {
 		fprintf(stderr, "dnsbl-loader: out of memory\n");
-		goto out;
+		return -1;
 	}
-	if ((rc = store_open(&store, cfg->db, STORE_CREATE)) < 0) {
+	if ((rc = store_open(store, cfg->db, STORE_CREATE)) < 0) {
 		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* Starts the write transaction: the zone, the default source and, with --replace,
+ * the replacement. Returns 0, or -1 after reporting. */
+static int import_begin(struct import *im, struct store *store)
+{
+	const struct import_opts *o = im->o;
+	int rc;
+
 	im->now = (uint32_t)time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &im->started);
 	im->last_report = im->started;
@@ -493,31 +498,44 @@ int import_run(const struct config *cfg, const struct import_opts *o)
 	    (rc = store_writer_source(im->w, o->source, &im->source_id)) < 0 ||
 	    (o->replace && (rc = store_replace_begin(im->w, im->zone, im->source_id)) < 0)) {
 		fprintf(stderr, "dnsbl-loader: store: %s\n", dnsbl_strerror(rc));
-		goto out;
+		return -1;
 	}
-	if ((rc = import_stream(im, in)) < 0)
-		goto out;
-	if (o->strict && im->rejected > 0) {
+	return 0;
+}
+
+/* Commits what was read, unless nothing should go in. *removed gets the entries
+ * --replace removed. Returns 0, or -1 after reporting (nothing imported). */
+static int import_commit(struct import *im, uint64_t *removed)
+{
+	int rc;
+
+	if (im->o->strict && im->rejected > 0) {
 		fprintf(stderr, "dnsbl-loader: --strict: %s rejected, nothing imported\n", im->name);
-		goto out;
+		return -1;
 	}
 	if (im->rejected > 0 && im->records == 0) {
 		/* every line was bad: most likely the wrong file or format, and with
 		 * --replace committing would empty the zone */
 		fprintf(stderr, "dnsbl-loader: %s: no valid line, nothing imported\n", im->name);
-		goto out;
+		return -1;
 	}
-	if (o->replace && (rc = store_replace_finish(im->w, &removed)) < 0) {
+	if (im->o->replace && (rc = store_replace_finish(im->w, removed)) < 0) {
 		fprintf(stderr, "dnsbl-loader: store: %s\n", dnsbl_strerror(rc));
-		goto out;
+		return -1;
 	}
 	rc = store_writer_commit(im->w);
 	im->w = NULL;
 	if (rc < 0) {
 		fprintf(stderr, "dnsbl-loader: commit failed: %s; nothing imported\n",
 			dnsbl_strerror(rc));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* The one-line summary of a committed import. */
+static void import_summary(const struct import *im, uint64_t removed)
+{
 	fprintf(stderr,
 		"dnsbl-loader: %s -> %s: %llu lines, %llu entries (%llu added, %llu updated, "
 		"%llu relisted, %llu pending), %llu rejected, %llu suppressed, %llu stale, "
@@ -528,12 +546,31 @@ int import_run(const struct config *cfg, const struct import_opts *o)
 		(unsigned long long)im->relisted, (unsigned long long)im->pending,
 		(unsigned long long)im->rejected, (unsigned long long)im->suppressed,
 		(unsigned long long)im->stale, (unsigned long long)im->notices);
-	if (o->replace)
+	if (im->o->replace)
 		fprintf(stderr, ", %llu removed (source %s)", (unsigned long long)removed,
-			o->source);
+			im->o->source);
 	fputc('\n', stderr);
-	status = im->rejected > 0 ? EXIT_SOME_REJECTED : EXIT_ALL_OK;
-out:
+}
+
+int import_run(const struct config *cfg, const struct import_opts *o)
+{
+	struct import *im = calloc(1, sizeof(*im));
+	struct store *store = NULL;
+	struct input *in = NULL;
+	uint64_t removed = 0;
+	int status = EXIT_NOTHING;
+
+	if (im == NULL) {
+		fprintf(stderr, "dnsbl-loader: out of memory\n");
+		return EXIT_NOTHING;
+	}
+	im->o = o;
+	im->name = strcmp(o->input, "-") == 0 ? "-" : o->input;
+	if (import_open(im, cfg, &in, &store) == 0 && import_begin(im, store) == 0 &&
+	    import_stream(im, in) >= 0 && import_commit(im, &removed) == 0) {
+		import_summary(im, removed);
+		status = im->rejected > 0 ? EXIT_SOME_REJECTED : EXIT_ALL_OK;
+	}
 	if (im->w != NULL)
 		store_writer_abort(im->w);
 	store_close(store);

@@ -6,8 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-
-enum feed_format { FEED_FORMAT_PLAIN, FEED_FORMAT_RBLDNSD, FEED_FORMAT_CSV, FEED_FORMAT_JSONL };
+#include "feed.h"
 
 struct import_opts {
 	const char *zone_name;
@@ -17,10 +16,6 @@ struct import_opts {
 	bool replace, strict;
 	int progress;        /* 1 always, 0 never, -1 when stderr is a terminal */
 };
-
-/* Parses a format name ("plain", "rbldnsd", "csv", "jsonl"). Returns 0 or
- * DNSBL_EINVAL. */
-int feed_format_parse(const char *name, enum feed_format *out);
 
 /* Runs the import described by o with the zone's config from cfg, reporting on
  * stderr. Returns the exit status of the contract: 0 every line imported, 1 some

@@ -71,7 +71,18 @@ static bool parse_limit(const char *s, unsigned *out)
 	return true;
 }
 
-int main(int argc, char **argv)
+/* The command line: options, then the command and its arguments. */
+struct cli {
+	const char *path, *format, *output, *reason, *actor;
+	unsigned limit;
+	struct import_opts io;
+	const char *cmd;
+	char **args;
+	int nargs;
+};
+
+/* Reads the options into c. Returns -1 to go on, or the exit status to end with. */
+static int parse_options(int argc, char **argv, struct cli *c)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
@@ -87,33 +98,22 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static char errbuf[16384];
-	const char *path = DEFAULT_CONFIG, *format = NULL, *output = NULL, *reason = NULL;
-	const char *actor = NULL;
-	unsigned limit = 50;
-	struct import_opts io = { .source = "default", .input = "-", .progress = -1 };
-	struct config cfg;
-	int opt, rc;
+	int opt;
 
-	log_init("dnsbl-loader", 0);
-	/* LMDB mallocs every dirty page of a write transaction on its own: grow and keep
-	 * the heap in large steps rather than a brk() call every few pages */
-	mallopt(M_TOP_PAD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': path = optarg; break;
-		case 'F': format = optarg; break;
-		case 'S': io.source = optarg; break;
-		case 'R': io.replace = true; break;
-		case 'T': io.strict = true; break;
-		case 'P': io.progress = 1; break;
-		case 'N': io.progress = 0; break;
-		case 'o': output = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'a': actor = optarg; break;
+		case 'c': c->path = optarg; break;
+		case 'F': c->format = optarg; break;
+		case 'S': c->io.source = optarg; break;
+		case 'R': c->io.replace = true; break;
+		case 'T': c->io.strict = true; break;
+		case 'P': c->io.progress = 1; break;
+		case 'N': c->io.progress = 0; break;
+		case 'o': c->output = optarg; break;
+		case 'r': c->reason = optarg; break;
+		case 'a': c->actor = optarg; break;
 		case 'l':
-			if (!parse_limit(optarg, &limit)) {
+			if (!parse_limit(optarg, &c->limit)) {
 				fprintf(stderr, "dnsbl-loader: --limit: a number from 1 to 1000000\n");
 				return EXIT_NOTHING;
 			}
@@ -122,76 +122,118 @@ int main(int argc, char **argv)
 		default: usage(stderr); return EXIT_NOTHING;
 		}
 	}
+	return -1;
+}
+
+/* Whether c names a known command with a number of arguments it takes. */
+static bool command_valid(const struct cli *c)
+{
+	const char *cmd = c->cmd;
+
+	if (strcmp(cmd, "import") == 0)
+		return c->nargs == 1 || c->nargs == 2;
+	if (strcmp(cmd, "expire") == 0)
+		return true;
+	if (strcmp(cmd, "export") == 0 || strcmp(cmd, "stats") == 0)
+		return c->nargs == 1;
+	if (strcmp(cmd, "delist") == 0)
+		return c->nargs == 2;
+	if (strcmp(cmd, "history") == 0)
+		return c->nargs == 1 || c->nargs == 2;
+	fprintf(stderr, "dnsbl-loader: unknown command '%s'\n", cmd);
+	return false;
+}
+
+/* Reads --format for the command (import's format goes to c->io). Returns 0, or -1
+ * after reporting an unknown format. */
+static int formats_parse(struct cli *c, enum export_format *ef)
+{
+	*ef = EXPORT_RBLDNSD;
+	if (c->format == NULL)
+		return 0;
+	if (strcmp(c->cmd, "import") == 0 && feed_format_parse(c->format, &c->io.format) < 0) {
+		fprintf(stderr, "dnsbl-loader: unknown format '%s' (plain, rbldnsd, csv or jsonl)\n",
+			c->format);
+		return -1;
+	}
+	if (strcmp(c->cmd, "export") == 0) {
+		if (strcmp(c->format, "rbldnsd") == 0)
+			*ef = EXPORT_RBLDNSD;
+		else if (strcmp(c->format, "plain") == 0)
+			*ef = EXPORT_PLAIN;
+		else if (strcmp(c->format, "csv") == 0)
+			*ef = EXPORT_CSV;
+		else {
+			fprintf(stderr, "dnsbl-loader: unknown export format '%s' (rbldnsd, plain or csv)\n",
+				c->format);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Runs the (valid) command of c. Returns its exit status. */
+static int command_run(const struct config *cfg, struct cli *c, enum export_format ef)
+{
+	const char *cmd = c->cmd;
+	char **args = c->args;
+
+	if (strcmp(cmd, "import") == 0) {
+		c->io.zone_name = args[0];
+		if (c->nargs == 2)
+			c->io.input = args[1];
+		return import_run(cfg, &c->io);
+	}
+	if (strcmp(cmd, "expire") == 0)
+		return cmd_expire(cfg, args, c->nargs);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(cfg, args[0], ef, c->output);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(cfg, args[0]);
+	if (strcmp(cmd, "delist") == 0)
+		return cmd_delist(cfg, args[0], args[1], c->actor ? c->actor : default_actor(),
+				  c->reason);
+	return cmd_history(cfg, args[0], c->nargs == 2 ? args[1] : NULL, c->limit);
+}
+
+int main(int argc, char **argv)
+{
+	static char errbuf[16384];
+	struct cli c = { .path = DEFAULT_CONFIG, .limit = 50,
+			 .io = { .source = "default", .input = "-", .progress = -1 } };
+	enum export_format ef;
+	struct config cfg;
+	int rc;
+
+	log_init("dnsbl-loader", 0);
+	/* LMDB mallocs every dirty page of a write transaction on its own: grow and keep
+	 * the heap in large steps rather than a brk() call every few pages */
+	mallopt(M_TOP_PAD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	if ((rc = parse_options(argc, argv, &c)) >= 0)
+		return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_NOTHING;
 	}
-	const char *cmd = argv[optind];
-	char **args = argv + optind + 1;
-	int nargs = argc - optind - 1;
-	bool ok;
-	if (strcmp(cmd, "import") == 0)
-		ok = nargs == 1 || nargs == 2;
-	else if (strcmp(cmd, "expire") == 0)
-		ok = true;
-	else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "stats") == 0)
-		ok = nargs == 1;
-	else if (strcmp(cmd, "delist") == 0)
-		ok = nargs == 2;
-	else if (strcmp(cmd, "history") == 0)
-		ok = nargs == 1 || nargs == 2;
-	else {
-		fprintf(stderr, "dnsbl-loader: unknown command '%s'\n", cmd);
-		ok = false;
-	}
-	if (!ok) {
+	c.cmd = argv[optind];
+	c.args = argv + optind + 1;
+	c.nargs = argc - optind - 1;
+	if (!command_valid(&c)) {
 		usage(stderr);
 		return EXIT_NOTHING;
 	}
-	enum export_format ef = EXPORT_RBLDNSD;
-	if (strcmp(cmd, "import") == 0 && format != NULL &&
-	    feed_format_parse(format, &io.format) < 0) {
-		fprintf(stderr, "dnsbl-loader: unknown format '%s' (plain, rbldnsd, csv or jsonl)\n",
-			format);
+	if (formats_parse(&c, &ef) < 0)
 		return EXIT_NOTHING;
-	}
-	if (strcmp(cmd, "export") == 0 && format != NULL) {
-		if (strcmp(format, "rbldnsd") == 0)
-			ef = EXPORT_RBLDNSD;
-		else if (strcmp(format, "plain") == 0)
-			ef = EXPORT_PLAIN;
-		else if (strcmp(format, "csv") == 0)
-			ef = EXPORT_CSV;
-		else {
-			fprintf(stderr, "dnsbl-loader: unknown export format '%s' (rbldnsd, plain or csv)\n",
-				format);
-			return EXIT_NOTHING;
-		}
-	}
-	if (!feed_source_valid(io.source, strlen(io.source))) {
+	if (!feed_source_valid(c.io.source, strlen(c.io.source))) {
 		fprintf(stderr, "dnsbl-loader: --source: 1 to 64 letters, digits or . _ - + @\n");
 		return EXIT_NOTHING;
 	}
-	if (config_load(path, &cfg, errbuf, sizeof(errbuf)) < 0) {
+	if (config_load(c.path, &cfg, errbuf, sizeof(errbuf)) < 0) {
 		fputs(errbuf, stderr);
 		return EXIT_NOTHING;
 	}
-	if (strcmp(cmd, "import") == 0) {
-		io.zone_name = args[0];
-		if (nargs == 2)
-			io.input = args[1];
-		rc = import_run(&cfg, &io);
-	} else if (strcmp(cmd, "expire") == 0) {
-		rc = cmd_expire(&cfg, args, nargs);
-	} else if (strcmp(cmd, "export") == 0) {
-		rc = cmd_export(&cfg, args[0], ef, output);
-	} else if (strcmp(cmd, "stats") == 0) {
-		rc = cmd_stats(&cfg, args[0]);
-	} else if (strcmp(cmd, "delist") == 0) {
-		rc = cmd_delist(&cfg, args[0], args[1], actor ? actor : default_actor(), reason);
-	} else {
-		rc = cmd_history(&cfg, args[0], nargs == 2 ? args[1] : NULL, limit);
-	}
+	rc = command_run(&cfg, &c, ef);
 	config_free(&cfg);
 	return rc;
 }

@@ -1,8 +1,9 @@
-/* Unit tests for loader/feed.h: the rbldnsd ip4set/ip4trie line parser and the
- * plain list parser. Every line is handed over with its exact length and without
- * a NUL terminator (placed right before an unmapped page). */
+/* Unit tests for loader/feed.c (the feed.h functions of no one format) and for every
+ * parser together: prefixes of valid lines and random lines, with IP and domain keys.
+ * Each format's own tests are in test_feed_<format>.c. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,661 +12,198 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "feed.h"
-#include "store.h"
-#include "testutil.h"
-
-#define A4(a, b, c, d) \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
-
-static struct guard_buf gb;
-static struct rbldnsd_state st;
-static struct feed_record rec;
-static const char *msg;
+#include "feedtest.h"
+#include "timeutil.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	return guard_init(&gb, 8192);
+	return guard_init(&gb, 16384);
 }
 
-static int teardown(void **state)
+/* ------------------------------------------------------------------------------ */
+/* feed.c */
+
+static void test_format_parse(void **state)
 {
 	(void)state;
-	guard_free(&gb);
-	return 0;
-}
-
-static int reset(void **state)
-{
-	(void)state;
-	rbldnsd_state_init(&st, FEED_KEYS_IP);
-	return 0;
-}
-
-static const char *kind_name(enum feed_line k)
-{
-	switch (k) {
-	case FEED_LINE_RECORD: return "RECORD";
-	case FEED_LINE_SKIP: return "SKIP";
-	case FEED_LINE_NOTICE: return "NOTICE";
-	case FEED_LINE_ERROR: return "ERROR";
-	}
-	return "?";
-}
-
-static enum feed_line rb(const char *line)
-{
-	size_t n = strlen(line);
-	memset(&rec, 0xa5, sizeof(rec));
-	msg = NULL;
-	return rbldnsd_parse_line(&st, guard_put(&gb, line, n), n, &rec, &msg);
-}
-
-static enum feed_line pl(const char *line)
-{
-	size_t n = strlen(line);
-	memset(&rec, 0xa5, sizeof(rec));
-	msg = NULL;
-	return plain_parse_line(FEED_KEYS_IP, guard_put(&gb, line, n), n, &rec, &msg);
-}
-
-static void want_kind(const char *line, enum feed_line got, enum feed_line want)
-{
-	if (got != want)
-		fail_msg("line \"%.80s\": %s (msg: %s), want %s", line, kind_name(got),
-			 msg ? msg : "-", kind_name(want));
-	if (want == FEED_LINE_ERROR || want == FEED_LINE_NOTICE) {
-		if (msg == NULL || msg[0] == '\0')
-			fail_msg("line \"%.80s\": %s without a message", line, kind_name(got));
-	}
-}
-
-/* Parses an rbldnsd line expecting a record [lo, hi]. */
-static void rb_range(const char *line, uint32_t lo, uint32_t hi)
-{
-	want_kind(line, rb(line), FEED_LINE_RECORD);
-	if (rec.lo != lo || rec.hi != hi)
-		fail_msg("line \"%s\": range 0x%08x-0x%08x, want 0x%08x-0x%08x", line, rec.lo,
-			 rec.hi, lo, hi);
-	assert_false(rec.exclude);
-}
-
-static void rb_error(const char *line)
-{
-	want_kind(line, rb(line), FEED_LINE_ERROR);
-}
-
-static void rb_skip(const char *line)
-{
-	want_kind(line, rb(line), FEED_LINE_SKIP);
-}
-
-static void assert_txt(const char *want)
-{
-	assert_true(rec.flags & STORE_F_TXT);
-	if (rec.txt_len != strlen(want) || memcmp(rec.txt, want, rec.txt_len) != 0)
-		fail_msg("txt \"%.*s\" (len %zu), want \"%s\"", (int)rec.txt_len, rec.txt,
-			 rec.txt_len, want);
-}
-
-/* --- address forms --- */
-
-static void test_rb_forms_slash24(void **state)
-{
-	(void)state;
-	const uint32_t lo = A4(127, 0, 0, 0), hi = A4(127, 0, 0, 255);
-	rb_range("127.0.0.0/24", lo, hi);
-	rb_range("127.0.0", lo, hi);
-	rb_range("127/24", lo, hi);
-	rb_range("127-127.0.0", lo, hi);
-	rb_range("127.0.0.0-127.0.0.255", lo, hi);
-	/* the man page lists this one too, but it starts at .1 */
-	rb_range("127.0.0.1-255", A4(127, 0, 0, 1), hi);
-}
-
-static void test_rb_forms_slash12(void **state)
-{
-	(void)state;
-	const uint32_t lo = A4(127, 16, 0, 0), hi = A4(127, 31, 255, 255);
-	rb_range("127.16.0.0-127.31.255.255", lo, hi);
-	rb_range("127.16.0-127.31.255", lo, hi);
-	rb_range("127.16-127.31", lo, hi);
-	rb_range("127.16-31", lo, hi);
-	rb_range("127.16.0.0/12", lo, hi);
-	rb_range("127.16.0/12", lo, hi);
-	rb_range("127.16/12", lo, hi);
-}
-
-static void test_rb_forms_other(void **state)
-{
-	(void)state;
-	rb_range("192.0.2.1", A4(192, 0, 2, 1), A4(192, 0, 2, 1));
-	rb_range("0.0.0.0", 0, 0);
-	rb_range("255.255.255.255", 0xffffffffu, 0xffffffffu);
-	rb_range("127", A4(127, 0, 0, 0), A4(127, 255, 255, 255));
-	rb_range("127.0", A4(127, 0, 0, 0), A4(127, 0, 255, 255));
-	rb_range("10.0.0.0/8", A4(10, 0, 0, 0), A4(10, 255, 255, 255));
-	rb_range("0.0.0.0/0", 0, 0xffffffffu);
-	rb_range("198.51.100.6/31", A4(198, 51, 100, 6), A4(198, 51, 100, 7));
-	rb_range("1.2.3.4/32", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
-	/* a single-octet suffix replaces the last given octet of the first bound */
-	rb_range("127.16.0-31", A4(127, 16, 0, 0), A4(127, 16, 31, 255));
-	rb_range("10.0.0.5-9", A4(10, 0, 0, 5), A4(10, 0, 0, 9));
-	rb_range("198.18.0.0-198.18.0.15", A4(198, 18, 0, 0), A4(198, 18, 0, 15));
-	/* a range that is no CIDR block */
-	rb_range("10.0.0.1-10.0.0.9", A4(10, 0, 0, 1), A4(10, 0, 0, 9));
-	rb_range("1.2.3.4-1.2.3.4", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
-	rb_range("0-255", 0, 0xffffffffu);
-	/* blanks around the entry */
-	rb_range("  192.0.2.9", A4(192, 0, 2, 9), A4(192, 0, 2, 9));
-	rb_range("\t192.0.2.9 \t", A4(192, 0, 2, 9), A4(192, 0, 2, 9));
-	assert_int_equal(rec.flags, 0);
-}
-
-/* --- values --- */
-
-static void test_rb_values_no_default(void **state)
-{
-	(void)state;
-	/* no default line seen: the zone's defaults apply, so no flags */
-	rb_range("192.0.2.1", A4(192, 0, 2, 1), A4(192, 0, 2, 1));
-	assert_int_equal(rec.flags, 0);
-
-	rb_range("192.0.2.2 :127.0.0.3:Open relay at $", A4(192, 0, 2, 2), A4(192, 0, 2, 2));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_TXT);
-	assert_int_equal(rec.a, A4(127, 0, 0, 3));
-	assert_txt("Open relay at $");
-
-	rb_range("192.0.2.3 :4", A4(192, 0, 2, 3), A4(192, 0, 2, 3));
-	assert_int_equal(rec.flags, STORE_F_A);
-	assert_int_equal(rec.a, A4(127, 0, 0, 4));
-
-	rb_range("192.0.2.4 :5:", A4(192, 0, 2, 4), A4(192, 0, 2, 4));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_NOTXT);
-	assert_int_equal(rec.a, A4(127, 0, 0, 5));
-
-	rb_range("192.0.2.5 Listed by the trap", A4(192, 0, 2, 5), A4(192, 0, 2, 5));
-	assert_int_equal(rec.flags, STORE_F_TXT);
-	assert_txt("Listed by the trap");
-
-	/* A as a full address, TXT with colons in it */
-	rb_range("192.0.2.6 :127.20.30.40:see http://x.example:8080/$",
-		 A4(192, 0, 2, 6), A4(192, 0, 2, 6));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_TXT);
-	assert_int_equal(rec.a, A4(127, 20, 30, 40));
-	assert_txt("see http://x.example:8080/$");
-
-	/* trailing blanks are not part of the TXT */
-	rb_range("192.0.2.7 :3:some text \t ", A4(192, 0, 2, 7), A4(192, 0, 2, 7));
-	assert_txt("some text");
-	rb_range("192.0.2.8   spaced text  ", A4(192, 0, 2, 8), A4(192, 0, 2, 8));
-	assert_txt("spaced text");
-
-	/* value after a range and a CIDR, separated by a tab */
-	rb_range("10.0.0.0/8\t:127.0.0.9:ten", A4(10, 0, 0, 0), A4(10, 255, 255, 255));
-	assert_int_equal(rec.a, A4(127, 0, 0, 9));
-	assert_txt("ten");
-	rb_range("10.0.0.1-10.0.0.9 :3:nine", A4(10, 0, 0, 1), A4(10, 0, 0, 9));
-	assert_int_equal(rec.a, A4(127, 0, 0, 3));
-	assert_txt("nine");
-}
-
-static void test_rb_default_line(void **state)
-{
-	(void)state;
-	rb_skip(":127.0.0.2:Listed $");
-	assert_true(st.has_default);
-
-	rb_range("192.0.2.1", A4(192, 0, 2, 1), A4(192, 0, 2, 1));
-	assert_true(rec.flags & STORE_F_A);
-	assert_int_equal(rec.a, A4(127, 0, 0, 2));
-	assert_txt("Listed $");
-	assert_false(rec.flags & STORE_F_NOTXT);
-
-	/* ":4" keeps the default TXT */
-	rb_range("192.0.2.3 :4", A4(192, 0, 2, 3), A4(192, 0, 2, 3));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_TXT);
-	assert_int_equal(rec.a, A4(127, 0, 0, 4));
-	assert_txt("Listed $");
-
-	/* ":5:" has no TXT at all */
-	rb_range("192.0.2.4 :5:", A4(192, 0, 2, 4), A4(192, 0, 2, 4));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_NOTXT);
-	assert_int_equal(rec.a, A4(127, 0, 0, 5));
-
-	/* "text" takes the default A */
-	rb_range("192.0.2.5 own text", A4(192, 0, 2, 5), A4(192, 0, 2, 5));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_TXT);
-	assert_int_equal(rec.a, A4(127, 0, 0, 2));
-	assert_txt("own text");
-
-	/* a comment after the entry: the default value applies */
-	rb_range("127/8 ; loopback", A4(127, 0, 0, 0), A4(127, 255, 255, 255));
-	assert_int_equal(rec.a, A4(127, 0, 0, 2));
-	assert_txt("Listed $");
-	rb_range("127/8 # loopback", A4(127, 0, 0, 0), A4(127, 255, 255, 255));
-	assert_txt("Listed $");
-
-	/* a second default line replaces the first, for the lines after it */
-	rb_skip(":3:Other $ reason");
-	rb_range("192.0.2.7", A4(192, 0, 2, 7), A4(192, 0, 2, 7));
-	assert_int_equal(rec.flags, STORE_F_A | STORE_F_TXT);
-	assert_int_equal(rec.a, A4(127, 0, 0, 3));
-	assert_txt("Other $ reason");
-
-	/* a default without TXT: entries answer no TXT */
-	rb_skip(":127.0.0.8:");
-	rb_range("192.0.2.8", A4(192, 0, 2, 8), A4(192, 0, 2, 8));
-	assert_true(rec.flags & STORE_F_A);
-	assert_int_equal(rec.a, A4(127, 0, 0, 8));
-	assert_true(rec.flags & STORE_F_NOTXT);
-	assert_false(rec.flags & STORE_F_TXT);
-
-	/* a new file starts without the default */
-	rbldnsd_state_init(&st, FEED_KEYS_IP);
-	rb_range("192.0.2.9", A4(192, 0, 2, 9), A4(192, 0, 2, 9));
-	assert_int_equal(rec.flags, 0);
-}
-
-static void test_rb_comments_blank(void **state)
-{
-	(void)state;
-	rb_skip("");
-	rb_skip("   ");
-	rb_skip("\t");
-	rb_skip("# a comment");
-	rb_skip("; a comment");
-	rb_skip("#");
-	rb_skip(";");
-	rb_skip("   # indented comment");
-	rb_range("127/8 ; loopback", A4(127, 0, 0, 0), A4(127, 255, 255, 255));
-	assert_int_equal(rec.flags, 0);
-}
-
-static void test_rb_exclusion(void **state)
-{
-	(void)state;
-	want_kind("!198.51.100.7", rb("!198.51.100.7"), FEED_LINE_RECORD);
-	assert_true(rec.exclude);
-	assert_int_equal(rec.lo, A4(198, 51, 100, 7));
-	assert_int_equal(rec.hi, A4(198, 51, 100, 7));
-
-	want_kind("!10.0.0.0/24", rb("!10.0.0.0/24"), FEED_LINE_RECORD);
-	assert_true(rec.exclude);
-	assert_int_equal(rec.lo, A4(10, 0, 0, 0));
-	assert_int_equal(rec.hi, A4(10, 0, 0, 255));
-
-	want_kind("!10.0.1.0-10.0.1.9", rb("!10.0.1.0-10.0.1.9"), FEED_LINE_RECORD);
-	assert_true(rec.exclude);
-	assert_int_equal(rec.lo, A4(10, 0, 1, 0));
-	assert_int_equal(rec.hi, A4(10, 0, 1, 9));
-
-	want_kind("!127.0.1", rb("!127.0.1"), FEED_LINE_RECORD);
-	assert_true(rec.exclude);
-	assert_int_equal(rec.lo, A4(127, 0, 1, 0));
-	assert_int_equal(rec.hi, A4(127, 0, 1, 255));
-
-	/* a value after an exclusion is ignored, the entry stays an exclusion */
-	want_kind("!10.0.2.1 :3:text", rb("!10.0.2.1 :3:text"), FEED_LINE_RECORD);
-	assert_true(rec.exclude);
-	assert_int_equal(rec.lo, A4(10, 0, 2, 1));
-	assert_int_equal(rec.hi, A4(10, 0, 2, 1));
-
-	/* the entry after an exclusion is not excluded */
-	rb_range("10.0.0.1", A4(10, 0, 0, 1), A4(10, 0, 0, 1));
-	rb_error("!");
-	rb_error("!garbage");
-}
-
-static void test_rb_specials(void **state)
-{
-	(void)state;
-	static const char *const notices[] = {
-		"$SOA 3600 ns1.bl.example. hostmaster.bl.example. 0 3600 600 86400 120",
-		"$NS 3600 ns1.bl.example.",
-		"$TTL 300",
-		NULL,
+	static const struct {
+		const char *name;
+		enum feed_format format;
+	} ok[] = {
+		{ "plain", FEED_FORMAT_PLAIN },
+		{ "rbldnsd", FEED_FORMAT_RBLDNSD },
+		{ "csv", FEED_FORMAT_CSV },
+		{ "jsonl", FEED_FORMAT_JSONL },
 	};
-	for (int i = 0; notices[i]; i++)
-		want_kind(notices[i], rb(notices[i]), FEED_LINE_NOTICE);
-	/* they change nothing */
-	rb_range("192.0.2.1", A4(192, 0, 2, 1), A4(192, 0, 2, 1));
-	assert_int_equal(rec.flags, 0);
-}
-
-static void test_rb_variables(void **state)
-{
-	(void)state;
-	rb_skip("$1 See http://www.example.com/bl");
-	rb_skip("$2 for details");
-	rb_range("127.0.0.2  $1/spammer/$ $2", A4(127, 0, 0, 2), A4(127, 0, 0, 2));
-	assert_txt("See http://www.example.com/bl/spammer/$ for details");
-	rb_range("127.0.0.3  $1/relay/$ $2", A4(127, 0, 0, 3), A4(127, 0, 0, 3));
-	assert_txt("See http://www.example.com/bl/relay/$ for details");
-
-	/* in a value with its own A */
-	rb_range("127.0.0.4 :7:$2 ($1)", A4(127, 0, 0, 4), A4(127, 0, 0, 4));
-	assert_int_equal(rec.a, A4(127, 0, 0, 7));
-	assert_txt("for details (See http://www.example.com/bl)");
-
-	/* "$$" stays as it is, for the responder */
-	rb_range("127.0.0.5 costs $$5 at $", A4(127, 0, 0, 5), A4(127, 0, 0, 5));
-	assert_txt("costs $$5 at $");
-	rb_range("127.0.0.6 $$1 is not $1", A4(127, 0, 0, 6), A4(127, 0, 0, 6));
-	assert_txt("$$1 is not See http://www.example.com/bl");
-
-	/* variables in the default line */
-	rb_skip(":2:$1/default/$");
-	rb_range("127.0.0.7", A4(127, 0, 0, 7), A4(127, 0, 0, 7));
-	assert_txt("See http://www.example.com/bl/default/$");
-
-	/* $0 and $9 work too */
-	rb_skip("$0 zero");
-	rb_skip("$9 nine");
-	rb_range("127.0.0.8 $0-$9", A4(127, 0, 0, 8), A4(127, 0, 0, 8));
-	assert_txt("zero-nine");
-}
-
-static void test_rb_base_template(void **state)
-{
-	(void)state;
-	rb_skip("$= Listed: $= (see https://bl.example/$)");
-	assert_true(st.has_base);
-	rb_range("192.0.2.1 :2:open relay", A4(192, 0, 2, 1), A4(192, 0, 2, 1));
-	assert_int_equal(rec.a, A4(127, 0, 0, 2));
-	assert_txt("Listed: open relay (see https://bl.example/$)");
-	rb_range("192.0.2.2 spam trap", A4(192, 0, 2, 2), A4(192, 0, 2, 2));
-	assert_txt("Listed: spam trap (see https://bl.example/$)");
-}
-
-/* --- malformed lines --- */
-
-static void test_rb_errors(void **state)
-{
-	(void)state;
-	static const char *const bad[] = {
-		"256.1.2.3",
-		"1.2.3.256",
-		"1.2.3.4/33",
-		"1.2.3.4/",
-		"garbage",
-		"hello world",
-		"10.1.2.3/8",       /* host bits set */
-		"10.0.0.9-10.0.0.1", /* lo > hi */
-		"10.0.0.9-1",       /* lo > hi, suffix form */
-		"127.16-300",
-		"1.2.3.4-",
-		"-1.2.3.4",
-		"1.2.3.4-1.2.3.256",
-		"1.2.3.4.5",
-		"01.2.3.4",
-		"1..2.3",
-		"1.2.3.4 :300:x",
-		"1.2.3.4 :1.2.3:x",
-		"1.2.3.4 :abc:x",
-		":300:x",
-		"1.2.3.4/24/",
-		"1.2.3.4x",
-		"2001:db8::1/129",
-		"2001:zz::1",
-		"fe80::1::2",
-		"2001:db8::1-2001:db8::9",
-		NULL,
-	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		enum feed_format f = (enum feed_format)-1;
+		assert_int_equal(feed_format_parse(ok[i].name, &f), 0);
+		assert_int_equal(f, ok[i].format);
+	}
+	static const char *const bad[] = { "", "CSV", "json", "plain ", "rbldnsd6", "gzip", NULL };
 	for (int i = 0; bad[i]; i++) {
-		rbldnsd_state_init(&st, FEED_KEYS_IP);
-		rb_error(bad[i]);
+		enum feed_format f;
+		if (feed_format_parse(bad[i], &f) != DNSBL_EINVAL)
+			fail_msg("feed_format_parse(\"%s\"): not DNSBL_EINVAL", bad[i]);
 	}
-
-	/* a bad default line leaves the previous default in place */
-	rbldnsd_state_init(&st, FEED_KEYS_IP);
-	rb_skip(":127.0.0.2:good");
-	rb_error(":300:bad");
-	rb_range("1.2.3.4", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
-	assert_int_equal(rec.a, A4(127, 0, 0, 2));
-	assert_txt("good");
 }
 
-/* An empty A value (":" right after the leading colon) is none of the value
- * forms ":A:TXT", ":A", ":A:" (rbldnsd rejects it as an invalid A RR). A line
- * starting "::" is an IPv6 address ("::1", "::ffff:1.2.3.4" the IPv4 one) or an
- * error, never a new default TXT for every later entry. */
-static void test_rb_empty_a(void **state)
+/* feed_time_parse and feed_duration_parse are lib/timeutil.c's parsers (tested in
+ * test_timeutil.c), the duration with a maximum of 2^32-1 seconds. */
+static void test_time_duration_are_timeutil(void **state)
 {
 	(void)state;
-	rb_skip(":127.0.0.2:good default");
-	static const char *const lines[] = {"::ffff:1.2.3.4", "::1", "::text", ":::1", NULL};
-	static const enum feed_line want[] = {FEED_LINE_RECORD, FEED_LINE_RECORD,
-					      FEED_LINE_ERROR, FEED_LINE_ERROR};
-	for (int i = 0; lines[i]; i++) {
-		enum feed_line k = rb(lines[i]);
-		want_kind(lines[i], k, want[i]);
-		if (i == 0)
-			assert_int_equal(rec.family, ADDR_FAMILY_V4);
-		if (i == 1)
-			assert_int_equal(rec.family, ADDR_FAMILY_V6);
-		const char *const *bad = lines;
-		rb_range("1.2.3.4", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
-		if (rec.txt_len != 12 || memcmp(rec.txt, "good default", 12) != 0)
-			fail_msg("after \"%s\" (%s) the default TXT became \"%.*s\"", bad[i],
-				 kind_name(k), (int)rec.txt_len, rec.txt);
-	}
-	rb_error("1.2.3.4 ::text");
-}
-
-/* rbldnsd skips blanks after the colon that ends the A value, so
- * ":127.0.0.2: Listed" has the TXT "Listed" (rbldnsd_util.c parse_a_txt). */
-static void test_rb_blank_after_colon(void **state)
-{
-	(void)state;
-	rb_range("1.2.3.4 :127.0.0.3: Listed here", A4(1, 2, 3, 4), A4(1, 2, 3, 4));
-	assert_int_equal(rec.a, A4(127, 0, 0, 3));
-	assert_txt("Listed here");
-	rb_skip(":2:\tDefault text");
-	rb_range("1.2.3.5", A4(1, 2, 3, 5), A4(1, 2, 3, 5));
-	assert_txt("Default text");
-}
-
-static void test_rb_txt_length(void **state)
-{
-	(void)state;
-	static char line[STORE_TXT_MAX + 64];
-
-	/* exactly STORE_TXT_MAX bytes of TXT */
-	int n = snprintf(line, sizeof(line), "1.2.3.4 :2:");
-	memset(line + n, 'x', STORE_TXT_MAX);
-	line[n + STORE_TXT_MAX] = 0;
-	rb_range(line, A4(1, 2, 3, 4), A4(1, 2, 3, 4));
-	assert_int_equal(rec.txt_len, STORE_TXT_MAX);
-	assert_int_equal(rec.txt[0], 'x');
-	assert_int_equal(rec.txt[STORE_TXT_MAX - 1], 'x');
-
-	/* one more is an error */
-	line[n + STORE_TXT_MAX] = 'x';
-	line[n + STORE_TXT_MAX + 1] = 0;
-	rb_error(line);
-
-	/* the same for a TXT-only value and a default line */
-	memset(line, 'y', STORE_TXT_MAX + 1);
-	memcpy(line, "1.2.3.4 ", 8);
-	line[8 + STORE_TXT_MAX + 1] = 0;
-	rb_error(line);
-	line[0] = ':';
-	line[1] = '2';
-	line[2] = ':';
-	memset(line + 3, 'z', STORE_TXT_MAX + 1);
-	line[3 + STORE_TXT_MAX + 1] = 0;
-	rb_error(line);
-
-	/* expansion of variables past STORE_TXT_MAX is an error too, not an overflow */
-	char var[260] = "$1 ";
-	memset(var + 3, 'v', 250);
-	var[253] = 0;
-	rb_skip(var);
-	n = snprintf(line, sizeof(line), "1.2.3.5 ");
-	for (int i = 0; i < 6; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "$1");
-	enum feed_line k = rb(line);
-	if (k == FEED_LINE_RECORD)
-		assert_true(rec.txt_len <= STORE_TXT_MAX);
-	else
-		want_kind(line, k, FEED_LINE_ERROR);
-}
-
-/* A line that is not NUL-terminated: only len bytes count. */
-static void test_rb_length_bounded(void **state)
-{
-	(void)state;
-	char buf[64];
-	memcpy(buf, "10.0.0.1 :3:text", 17);
-	/* only "10.0.0.1" */
-	assert_int_equal(rbldnsd_parse_line(&st, buf, 8, &rec, &msg), FEED_LINE_RECORD);
-	assert_int_equal(rec.lo, A4(10, 0, 0, 1));
-	assert_int_equal(rec.hi, A4(10, 0, 0, 1));
-	assert_int_equal(rec.flags, 0);
-	/* "10.0.0.1 :3:te" */
-	assert_int_equal(rbldnsd_parse_line(&st, buf, 14, &rec, &msg), FEED_LINE_RECORD);
-	assert_int_equal(rec.a, A4(127, 0, 0, 3));
-	assert_int_equal(rec.txt_len, 2);
-	assert_memory_equal(rec.txt, "te", 2);
-	/* "10.0.0" is a /24 */
-	assert_int_equal(rbldnsd_parse_line(&st, buf, 6, &rec, &msg), FEED_LINE_RECORD);
-	assert_int_equal(rec.lo, A4(10, 0, 0, 0));
-	assert_int_equal(rec.hi, A4(10, 0, 0, 255));
-
-	/* every prefix of a valid line parses without reading past the end */
-	static const char *const lines[] = {
-		"127.16.0.0-127.31.255.255 :127.0.0.3:Open relay $1 at $",
-		"!198.51.100.0/24 ; comment",
-		":127.0.0.2:Listed $",
-		"$1 variable",
-		"$SOA 3600 ns1. hm. 0 1 2 3 4",
-		NULL,
+	static const char *const texts[] = {
+		"0", "1732350000", "4294967295", "4294967296", "2026-11-23T10:00:00Z",
+		"2026-11-23 10:00:00.5+01:00", "1969-12-31T23:59:59Z", "2106-02-07T06:28:16Z",
+		"3600", "90m", "2h", "7d", "1w", "7101w", "7102w", "", "-1", "1x", " 5", NULL,
 	};
-	for (int i = 0; lines[i]; i++) {
-		size_t len = strlen(lines[i]);
-		for (size_t n = 0; n <= len; n++) {
-			struct rbldnsd_state s2;
-			rbldnsd_state_init(&s2, FEED_KEYS_IP);
-			enum feed_line k = rbldnsd_parse_line(&s2, guard_put(&gb, lines[i], n), n,
-							       &rec, &msg);
-			assert_true(k == FEED_LINE_RECORD || k == FEED_LINE_SKIP ||
-				    k == FEED_LINE_NOTICE || k == FEED_LINE_ERROR);
-			if (k == FEED_LINE_ERROR || k == FEED_LINE_NOTICE)
-				assert_true(msg != NULL && msg[0] != '\0');
-			if (k == FEED_LINE_RECORD) {
-				assert_true(rec.lo <= rec.hi);
-				assert_true(rec.txt_len <= STORE_TXT_MAX);
-			}
-		}
+	for (int i = 0; texts[i]; i++) {
+		size_t n = strlen(texts[i]);
+		const char *g = guard_put(&gb, texts[i], n);
+		uint32_t a = 0xdeadbeefu, b = 0xdeadbeefu;
+		assert_int_equal(feed_time_parse(g, n, &a), time_parse(g, n, &b));
+		assert_int_equal(a, b);
+		a = b = 0xdeadbeefu;
+		assert_int_equal(feed_duration_parse(g, n, &a), duration_parse(g, n, UINT32_MAX, &b));
+		assert_int_equal(a, b);
 	}
 }
 
-/* Random bytes never crash, never read past len, and never give inconsistent
- * records. */
-static void test_rb_random_garbage(void **state)
+static void test_source_valid(void **state)
 {
 	(void)state;
-	static const char alphabet[] = "0123456789./-:!$#; \tabcx=";
-	char line[200];
-	srandom(31337);
-	for (int iter = 0; iter < 200000; iter++) {
-		size_t n = (size_t)(random() % 40);
-		for (size_t i = 0; i < n; i++)
-			line[i] = (iter & 1) ? alphabet[random() % (sizeof(alphabet) - 1)]
-					     : (char)(random() & 0xff);
-		if (iter % 97 == 0)
-			rbldnsd_state_init(&st, FEED_KEYS_IP);
-		msg = NULL;
-		enum feed_line k = rbldnsd_parse_line(&st, guard_put(&gb, line, n), n, &rec, &msg);
-		if (k == FEED_LINE_RECORD) {
-			if (rec.lo > rec.hi)
-				fail_msg("line \"%.*s\": lo 0x%08x > hi 0x%08x", (int)n, line, rec.lo,
-					 rec.hi);
-			assert_true(rec.txt_len <= STORE_TXT_MAX);
-		} else if (k == FEED_LINE_ERROR || k == FEED_LINE_NOTICE) {
-			assert_non_null(msg);
-			assert_true(msg[0] != '\0');
-		} else {
-			assert_int_equal(k, FEED_LINE_SKIP);
-		}
-		k = plain_parse_line(FEED_KEYS_IP, guard_put(&gb, line, n), n, &rec, &msg);
-		if (k == FEED_LINE_RECORD)
-			assert_true(rec.lo <= rec.hi);
-	}
-}
-
-/* --- plain --- */
-
-static void pl_range(const char *line, uint32_t lo, uint32_t hi, bool exclude)
-{
-	want_kind(line, pl(line), FEED_LINE_RECORD);
-	if (rec.lo != lo || rec.hi != hi)
-		fail_msg("plain \"%s\": range 0x%08x-0x%08x, want 0x%08x-0x%08x", line, rec.lo,
-			 rec.hi, lo, hi);
-	assert_int_equal(rec.exclude, exclude);
-	assert_int_equal(rec.flags, 0);
-}
-
-static void test_plain(void **state)
-{
-	(void)state;
-	pl_range("10.0.0.0/8", A4(10, 0, 0, 0), A4(10, 255, 255, 255), false);
-	pl_range("172.16.0.0/12", A4(172, 16, 0, 0), A4(172, 31, 255, 255), false);
-	pl_range("100.64.0.1", A4(100, 64, 0, 1), A4(100, 64, 0, 1), false);
-	pl_range("1.2.3.4/32", A4(1, 2, 3, 4), A4(1, 2, 3, 4), false);
-	pl_range("0.0.0.0/0", 0, 0xffffffffu, false);
-	pl_range("!172.16.0.1", A4(172, 16, 0, 1), A4(172, 16, 0, 1), true);
-	pl_range("!10.0.0.0/24", A4(10, 0, 0, 0), A4(10, 0, 0, 255), true);
-	pl_range("  192.0.2.1  ", A4(192, 0, 2, 1), A4(192, 0, 2, 1), false);
-	pl_range("\t192.0.2.0/24\t", A4(192, 0, 2, 0), A4(192, 0, 2, 255), false);
-
-	static const char *const skips[] = {"", "   ", "\t", "# comment", "; comment",
-					    "#", "  # indented", NULL};
-	for (int i = 0; skips[i]; i++)
-		want_kind(skips[i], pl(skips[i]), FEED_LINE_SKIP);
-
-	static const char *const bad[] = {
-		"garbage",   "256.0.0.1", "1.2.3.4/33", "10.1.2.3/8", "1.2.3.4/",
-		"1.2.3.4 x", "!",         "!!1.2.3.4",  "1.2.3",      "01.2.3.4",
-		"1.2.3.4.5", "-",         "1.2.3.4-1.2.3.5", NULL,
-	};
+	char name[FEED_SOURCE_MAX + 2];
+	static const char *const ok[] = { "default", "a", "trap-1", "x.y_z-1+2@3", "Z9", NULL };
+	for (int i = 0; ok[i]; i++)
+		assert_true(feed_source_valid(ok[i], strlen(ok[i])));
+	static const char *const bad[] = { "", "operator:alice", "a b", "a/b", "é", "a\tb", NULL };
 	for (int i = 0; bad[i]; i++)
-		want_kind(bad[i], pl(bad[i]), FEED_LINE_ERROR);
+		if (feed_source_valid(bad[i], strlen(bad[i])))
+			fail_msg("feed_source_valid(\"%s\") is true", bad[i]);
+	memset(name, 'n', sizeof(name));
+	assert_true(feed_source_valid(name, FEED_SOURCE_MAX));
+	assert_false(feed_source_valid(name, FEED_SOURCE_MAX + 1));
+	/* exactly len bytes: what follows does not count */
+	assert_true(feed_source_valid("ok:x", 2));
+}
 
-	/* length-bounded */
-	char buf[32];
-	memcpy(buf, "10.0.0.0/8 junk", 16);
-	assert_int_equal(plain_parse_line(FEED_KEYS_IP, buf, 10, &rec, &msg), FEED_LINE_RECORD);
-	assert_int_equal(rec.lo, A4(10, 0, 0, 0));
-	assert_int_equal(rec.hi, A4(10, 255, 255, 255));
-	memcpy(buf, "1.2.3.45", 9);
-	assert_int_equal(plain_parse_line(FEED_KEYS_IP, buf, 7, &rec, &msg), FEED_LINE_RECORD);
-	assert_int_equal(rec.lo, A4(1, 2, 3, 4));
+/* ------------------------------------------------------------------------------ */
+/* robustness */
+
+static void check_any(enum parser p, const char *line, size_t n, enum feed_line k)
+{
+	(void)line;
+	(void)n;
+	assert_true(k == FEED_LINE_RECORD || k == FEED_LINE_SKIP || k == FEED_LINE_NOTICE ||
+		    k == FEED_LINE_ERROR);
+	if (k == FEED_LINE_ERROR || k == FEED_LINE_NOTICE)
+		assert_true(msg != NULL && msg[0] != '\0');
+	if (k != FEED_LINE_RECORD)
+		return;
+	assert_true(rec.txt_len <= STORE_TXT_MAX);
+	if (rec.family == ADDR_FAMILY_V4) {
+		assert_true(rec.lo <= rec.hi);
+	} else if (rec.family == ADDR_FAMILY_V6) {
+		assert_int_equal(rec.key.family, ADDR_FAMILY_V6);
+		assert_true(rec.key.len <= 128);
+	} else {
+		assert_int_equal(rec.family, ADDR_FAMILY_NAME);
+		assert_true(p != P_PLAIN_IP && p != P_JSONL_IP);
+		assert_ptr_equal(rec.key.name, rec.name_buf);
+		assert_true(rec.key.name_len > 0 && rec.key.name_len <= DNAME_KEY_MAX);
+		assert_true(rec.key.kind >= DNAME_EXACT && rec.key.kind <= DNAME_TREE);
+	}
+}
+
+/* Every prefix (length 0..n) of valid lines: nothing reads past the length. */
+static void test_prefixes(void **state)
+{
+	(void)state;
+	static const struct {
+		enum parser p;
+		int keys; /* FEED_KEYS_* for the states */
+		const char *line;
+	} lines[] = {
+		{P_RBL, FEED_KEYS_IP, "2001:21ab:def7:4242 :127.0.1.3: This one smells funny"},
+		{P_RBL, FEED_KEYS_IP, "!2605:6001:42::bead"},
+		{P_RBL, FEED_KEYS_IP, "2001:21ab:c000/36"},
+		{P_RBL, FEED_KEYS_IP, "!::ffff:192.0.2.1/128 # mapped"},
+		{P_RBL, FEED_KEYS_IP, "1.2.3.4:127.0.0.3:x"},
+		{P_RBL, FEED_KEYS_NAME, "*.Example.COM :127.0.0.3:txt $"},
+		{P_RBL, FEED_KEYS_NAME, "!.ok.example.com ; comment"},
+		{P_RBL, FEED_KEYS_NAME, "example.com:3:x"},
+		{P_RBL, FEED_KEYS_NAME, ":127.0.1.2:text"},
+		{P_PLAIN_IP, FEED_KEYS_IP, "!2001:db8::/32 # comment"},
+		{P_PLAIN_NAME, FEED_KEYS_NAME, "!*.example.com # comment"},
+		{P_JSONL_NAME, FEED_KEYS_NAME, "{\"name\": \"*.example.com\", \"code\": 3}"},
+		{P_JSONL_IP, FEED_KEYS_IP, "{\"ip\": \"2001:db8::1\", \"reason\": \"x\"}"},
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t len = strlen(lines[i].line);
+		for (size_t n = 0; n <= len; n++) {
+			rbldnsd_state_init(&st, (enum feed_keys)lines[i].keys);
+			enum feed_line k = run(lines[i].p, lines[i].line, n);
+			check_any(lines[i].p, lines[i].line, n, k);
+		}
+		/* the whole line is a record (or a default line) */
+		rbldnsd_state_init(&st, (enum feed_keys)lines[i].keys);
+		enum feed_line k = run(lines[i].p, lines[i].line, len);
+		if (k != FEED_LINE_RECORD && k != FEED_LINE_SKIP)
+			fail_msg("\"%s\": %s (%s)", lines[i].line, kind_name(k), msg ? msg : "-");
+	}
+	/* csv: the header, then every prefix of a row */
+	static const char *const rows[] = {"!*.example.com,\"spam, \"\"really\"\"\",3",
+					   "2001:db8::/32,r,4"};
+	for (int keys = 0; keys < 2; keys++) {
+		size_t len = strlen(rows[keys]);
+		for (size_t n = 0; n <= len; n++) {
+			csv_state_init(&cst, keys ? FEED_KEYS_IP : FEED_KEYS_NAME);
+			expect(P_CSV, keys ? "ip,reason,code" : "name,reason,code", FEED_LINE_SKIP);
+			enum feed_line k = run(P_CSV, rows[keys], n);
+			check_any(keys ? P_PLAIN_IP : P_PLAIN_NAME, rows[keys], n, k);
+		}
+	}
+}
+
+/* Random lines from an alphabet of names and addresses never crash any parser. */
+static void test_random(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "0123456789abcdefABCDEF.:/-*!$#; \t_xyz=%@\"{},";
+	char line[128];
+	srandom(8086);
+	for (int iter = 0; iter < 100000; iter++) {
+		size_t n = (size_t)(random() % 48);
+		for (size_t i = 0; i < n; i++)
+			line[i] = (iter % 3) ? alphabet[random() % (sizeof(alphabet) - 1)]
+					     : (char)(random() & 0xff);
+		if (iter % 101 == 0) {
+			rbldnsd_state_init(&st, (iter / 101) % 2 ? FEED_KEYS_NAME : FEED_KEYS_IP);
+			csv_state_init(&cst, (iter / 101) % 2 ? FEED_KEYS_NAME : FEED_KEYS_IP);
+		}
+		enum parser ps[] = {P_RBL, P_PLAIN_IP, P_PLAIN_NAME, P_CSV};
+		for (size_t j = 0; j < sizeof(ps) / sizeof(ps[0]); j++) {
+			enum feed_line k = run(ps[j], line, n);
+			enum parser as = ps[j];
+			if (ps[j] == P_RBL || ps[j] == P_CSV)
+				as = st.keys == FEED_KEYS_NAME ? P_PLAIN_NAME : P_PLAIN_IP;
+			if (ps[j] == P_CSV)
+				as = cst.keys == FEED_KEYS_NAME ? P_PLAIN_NAME : P_PLAIN_IP;
+			check_any(as, line, n, k);
+		}
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_rb_forms_slash24, reset),
-		cmocka_unit_test_setup(test_rb_forms_slash12, reset),
-		cmocka_unit_test_setup(test_rb_forms_other, reset),
-		cmocka_unit_test_setup(test_rb_values_no_default, reset),
-		cmocka_unit_test_setup(test_rb_default_line, reset),
-		cmocka_unit_test_setup(test_rb_comments_blank, reset),
-		cmocka_unit_test_setup(test_rb_exclusion, reset),
-		cmocka_unit_test_setup(test_rb_specials, reset),
-		cmocka_unit_test_setup(test_rb_variables, reset),
-		cmocka_unit_test_setup(test_rb_base_template, reset),
-		cmocka_unit_test_setup(test_rb_errors, reset),
-		cmocka_unit_test_setup(test_rb_empty_a, reset),
-		cmocka_unit_test_setup(test_rb_blank_after_colon, reset),
-		cmocka_unit_test_setup(test_rb_txt_length, reset),
-		cmocka_unit_test_setup(test_rb_length_bounded, reset),
-		cmocka_unit_test_setup(test_rb_random_garbage, reset),
-		cmocka_unit_test_setup(test_plain, reset),
+		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_time_duration_are_timeutil),
+		cmocka_unit_test(test_source_valid),
+		cmocka_unit_test_setup(test_prefixes, reset_ip),
+		cmocka_unit_test_setup(test_random, reset_ip),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, feedtest_teardown);
 }
