@@ -12,7 +12,8 @@
  *
  * The summary may claim more than there is (a deleted entry's bits may stay until
  * the /24 is recomputed), never less: a clear bit or a cover of 0 proves absence.
- * Pure functions, no store access: lib/store.c keeps the words in LMDB. */
+ * Pure functions, no store access: lib/store/summary_write.c keeps the words in LMDB
+ * and lib/store/read.c reads them. */
 #ifndef DNSBL_SUMMARY_H
 #define DNSBL_SUMMARY_H
 
