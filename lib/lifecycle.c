@@ -211,7 +211,7 @@ void lifecycle_apply(const struct store_entry *old, const struct store_tomb *tom
 		out->expired_old = !(old->flags & STORE_F_PENDING);
 		old = NULL;
 	}
-	if (old != NULL) {
+	if (old != NULL && old->nrecent > 0) {
 		c.nrecent = old->nrecent <= STORE_RECENT_MAX ? old->nrecent : STORE_RECENT_MAX;
 		memcpy(out->recent, old->recent, 4 * (size_t)c.nrecent);
 	}

@@ -221,7 +221,7 @@ static void old_make(const struct old_entry *o, struct store_entry *e, uint8_t *
 	e->reason_len = strlen(e->reason);
 	e->nrecent = o->nrecent;
 	memcpy(recent, o->recent, 4 * (size_t)o->nrecent);
-	e->recent = recent;
+	e->recent = o->nrecent > 0 ? recent : NULL; /* as store_entry_decode leaves it */
 }
 
 static void check_row(const struct row *r)
