@@ -89,6 +89,12 @@ $(O)/tests/fuzz_answer: tests/fuzz/fuzz_answer.c $(DNSBLD_LIBOBJ) $(O)/libdnsbl.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
+# The per-query path's instruction cost under callgrind (tests/bench/answer_cost.c says
+# how); not part of make test.
+$(O)/tests/answer_cost: tests/bench/answer_cost.c $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 # Runs every unit test binary (cmocka prints a summary per binary), then the
 # bounded mutation fuzzer over the answer path.
 unit: $(UNIT_BIN) $(O)/tests/fuzz_answer

@@ -1,6 +1,8 @@
 /* The store's on-disk encodings: keys, entries, zone records, tombstones, history
- * records, summary keys. Every byte layout the store writes is here; nothing else
- * in lib/store/ builds or reads a key or value by hand.
+ * records, summary keys. Every byte layout the store writes is here, or in the inline
+ * encoders at the top of store_impl.h (the key encoding and the entry decoding,
+ * which the read path uses on every query); nothing else in lib/store/ builds or
+ * reads a key or value by hand.
  *
  * entries key    zone id u16 BE | family u8 (4 or 6) | prefix length u8
  *                | address (4 or 16 bytes, network order, host bits zero)
@@ -33,43 +35,9 @@
 #include "dname.h"
 #include "err.h"
 
-size_t store_addr_bytes(uint8_t family)
-{
-	return family == ADDR_FAMILY_V6 ? 16 : 4;
-}
 
-unsigned store_family_bits(uint8_t family)
-{
-	return family == ADDR_FAMILY_V6 ? 128 : 32;
-}
 
-/* Copies the first len bits of src into dst (addr_bytes long), zeroing the rest. */
-static void mask_addr(uint8_t *dst, const uint8_t *src, unsigned len, size_t nbytes)
-{
-	size_t full = len / 8;
-	unsigned rest = len % 8;
 
-	memcpy(dst, src, full);
-	memset(dst + full, 0, nbytes - full);
-	if (rest)
-		dst[full] = (uint8_t)(src[full] & (0xff << (8 - rest)));
-}
-
-size_t store_key_encode(uint8_t *key, uint16_t zid, const struct entry_key *p)
-{
-	key[0] = (uint8_t)(zid >> 8);
-	key[1] = (uint8_t)zid;
-	key[2] = p->family;
-	if (p->family == ADDR_FAMILY_NAME) {
-		memcpy(key + 3, p->name, p->name_len);
-		key[3 + p->name_len] = 0;
-		key[4 + p->name_len] = p->kind;
-		return 5 + (size_t)p->name_len;
-	}
-	key[3] = p->len;
-	mask_addr(key + 4, p->addr, p->len, store_addr_bytes(p->family));
-	return 4 + store_addr_bytes(p->family);
-}
 
 bool store_key_name_valid(const uint8_t *name, size_t len)
 {
@@ -108,12 +76,6 @@ bool store_key_decode(const uint8_t *kb, size_t n, struct entry_key *out)
 	return true;
 }
 
-bool store_lens_has(const struct store_zone *z, uint8_t family, unsigned len)
-{
-	if (family == ADDR_FAMILY_V4)
-		return (z->lens.ip4 >> len) & 1;
-	return (z->lens.ip6[len / 64] >> (len % 64)) & 1;
-}
 
 uint64_t store_name_level_bit(unsigned labels)
 {
@@ -143,44 +105,7 @@ void store_summary_key(uint8_t kb[4], uint16_t zid, uint32_t chunk)
 	kb[3] = (uint8_t)chunk;
 }
 
-uint32_t store_key4_addr(const struct entry_key *p)
-{
-	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
-	       (uint32_t)p->addr[2] << 8 | p->addr[3];
-}
 
-int store_entry_decode(const MDB_val *v, struct store_entry *e)
-{
-	const uint8_t *p = v->mv_data;
-	size_t extra = 0;
-
-	if (v->mv_size < VALUE_FIXED)
-		return DNSBL_ESTORE;
-	e->nrecent = 0;
-	e->recent = NULL;
-	if (p[0] & STORE_F_PENDING) {
-		if (v->mv_size < VALUE_FIXED + 1 ||
-		    p[VALUE_FIXED] > STORE_RECENT_MAX)
-			return DNSBL_ESTORE;
-		e->nrecent = p[VALUE_FIXED];
-		e->recent = p + VALUE_FIXED + 1;
-		extra = 1 + 4 * (size_t)e->nrecent;
-	}
-	if (v->mv_size < VALUE_FIXED + extra + (size_t)p[1])
-		return DNSBL_ESTORE;
-	e->flags = p[0];
-	e->reason_len = p[1];
-	memcpy(&e->source_id, p + 2, 2);
-	memcpy(&e->a, p + 4, 4);
-	memcpy(&e->first_seen, p + 8, 4);
-	memcpy(&e->last_seen, p + 12, 4);
-	memcpy(&e->hits, p + 16, 4);
-	memcpy(&e->expires, p + 20, 4);
-	e->reason = (const char *)p + VALUE_FIXED + extra;
-	e->txt = e->reason + e->reason_len;
-	e->txt_len = v->mv_size - VALUE_FIXED - extra - e->reason_len;
-	return 0;
-}
 
 size_t store_entry_encode(uint8_t *p, const struct store_entry *e)
 {
@@ -209,15 +134,7 @@ size_t store_entry_encode(uint8_t *p, const struct store_entry *e)
 	return n;
 }
 
-bool store_entry_expired(const struct store_entry *e, uint32_t now)
-{
-	return e->expires != 0 && e->expires <= now;
-}
 
-bool store_entry_active(const struct store_entry *e, uint32_t now)
-{
-	return !(e->flags & STORE_F_PENDING) && !store_entry_expired(e, now);
-}
 
 bool store_key_valid(const struct entry_key *p)
 {
