@@ -19,8 +19,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dname.h"
+#include "err.h"
 #include "store.h"
 #include "summary.h"
 
@@ -131,6 +133,111 @@ struct zone_record {
 _Static_assert(sizeof(struct zone_record) == 48, "zone record layout");
 _Static_assert(sizeof(union store_zone_lens) == 32, "zone lens layout");
 
+/* --- codec.c: the encodings the read path uses on every query, inline here --- */
+
+/* The address bytes of a family: 16 for IPv6, else 4. */
+static inline size_t store_addr_bytes(uint8_t family)
+{
+	return family == ADDR_FAMILY_V6 ? 16 : 4;
+}
+
+/* The address bits of a family: 128 for IPv6, else 32. */
+static inline unsigned store_family_bits(uint8_t family)
+{
+	return family == ADDR_FAMILY_V6 ? 128 : 32;
+}
+
+/* Copies the first len bits of src into dst (nbytes long), zeroing the rest. */
+static inline void mask_addr(uint8_t *dst, const uint8_t *src, unsigned len, size_t nbytes)
+{
+	size_t full = len / 8;
+	unsigned rest = len % 8;
+
+	memcpy(dst, src, full);
+	memset(dst + full, 0, nbytes - full);
+	if (rest)
+		dst[full] = (uint8_t)(src[full] & (0xff << (8 - rest)));
+}
+
+/* Writes the entries key of p (valid) in zone zid into key (KEY_MAX bytes), an IP
+ * address masked to its length. Returns the length. */
+static inline size_t store_key_encode(uint8_t *key, uint16_t zid, const struct entry_key *p)
+{
+	key[0] = (uint8_t)(zid >> 8);
+	key[1] = (uint8_t)zid;
+	key[2] = p->family;
+	if (p->family == ADDR_FAMILY_NAME) {
+		memcpy(key + 3, p->name, p->name_len);
+		key[3 + p->name_len] = 0;
+		key[4 + p->name_len] = p->kind;
+		return 5 + (size_t)p->name_len;
+	}
+	key[3] = p->len;
+	mask_addr(key + 4, p->addr, p->len, store_addr_bytes(p->family));
+	return 4 + store_addr_bytes(p->family);
+}
+
+/* Whether zone z has some entry of prefix length len in family (IPv4 or IPv6). */
+static inline bool store_lens_has(const struct store_zone *z, uint8_t family, unsigned len)
+{
+	if (family == ADDR_FAMILY_V4)
+		return (z->lens.ip4 >> len) & 1;
+	return (z->lens.ip6[len / 64] >> (len % 64)) & 1;
+}
+
+/* The IPv4 address of an IPv4 key, host order. */
+static inline uint32_t store_key4_addr(const struct entry_key *p)
+{
+	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
+	       (uint32_t)p->addr[2] << 8 | p->addr[3];
+}
+
+/* Reads an entries value into *e (pointers into v). Returns 0 or DNSBL_ESTORE. */
+static inline int store_entry_decode(const MDB_val *v, struct store_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+	size_t extra = 0;
+
+	if (v->mv_size < VALUE_FIXED)
+		return DNSBL_ESTORE;
+	e->nrecent = 0;
+	e->recent = NULL;
+	if (p[0] & STORE_F_PENDING) {
+		if (v->mv_size < VALUE_FIXED + 1 ||
+		    p[VALUE_FIXED] > STORE_RECENT_MAX)
+			return DNSBL_ESTORE;
+		e->nrecent = p[VALUE_FIXED];
+		e->recent = p + VALUE_FIXED + 1;
+		extra = 1 + 4 * (size_t)e->nrecent;
+	}
+	if (v->mv_size < VALUE_FIXED + extra + (size_t)p[1])
+		return DNSBL_ESTORE;
+	e->flags = p[0];
+	e->reason_len = p[1];
+	memcpy(&e->source_id, p + 2, 2);
+	memcpy(&e->a, p + 4, 4);
+	memcpy(&e->first_seen, p + 8, 4);
+	memcpy(&e->last_seen, p + 12, 4);
+	memcpy(&e->hits, p + 16, 4);
+	memcpy(&e->expires, p + 20, 4);
+	e->reason = (const char *)p + VALUE_FIXED + extra;
+	e->txt = e->reason + e->reason_len;
+	e->txt_len = v->mv_size - VALUE_FIXED - extra - e->reason_len;
+	return 0;
+}
+
+/* Whether entry e has expired at time now. */
+static inline bool store_entry_expired(const struct store_entry *e, uint32_t now)
+{
+	return e->expires != 0 && e->expires <= now;
+}
+
+/* Whether entry e is answered at time now: neither pending nor expired. */
+static inline bool store_entry_active(const struct store_entry *e, uint32_t now)
+{
+	return !(e->flags & STORE_F_PENDING) && !store_entry_expired(e, now);
+}
+
 /* --- env.c --- */
 
 /* Translates an LMDB result (logging what failed, with LMDB's message): 0,
@@ -139,11 +246,7 @@ int map_mdb_error(int rc, const char *what);
 
 /* --- codec.c --- */
 
-/* The address bytes of a family: 16 for IPv6, else 4. */
-size_t store_addr_bytes(uint8_t family);
 
-/* The address bits of a family: 128 for IPv6, else 32. */
-unsigned store_family_bits(uint8_t family);
 
 /* Whether p is a key the store can hold (family, length or kind, key form). */
 bool store_key_valid(const struct entry_key *p);
@@ -151,19 +254,12 @@ bool store_key_valid(const struct entry_key *p);
 /* Whether name[0..len) is a well-formed key form. */
 bool store_key_name_valid(const uint8_t *name, size_t len);
 
-/* Writes the entries key of p (valid) in zone zid into key (KEY_MAX bytes), an IP
- * address masked to its length. Returns the length. */
-size_t store_key_encode(uint8_t *key, uint16_t zid, const struct entry_key *p);
 
 /* Reads an entries (or tombs) key kb[0..n) into *out; a name points into kb.
  * Returns false for a key that is not one of this schema. */
 bool store_key_decode(const uint8_t *kb, size_t n, struct entry_key *out);
 
-/* The IPv4 address of an IPv4 key, host order. */
-uint32_t store_key4_addr(const struct entry_key *p);
 
-/* Whether zone z has some entry of prefix length len in family (IPv4 or IPv6). */
-bool store_lens_has(const struct store_zone *z, uint8_t family, unsigned len);
 
 /* The bit of a name zone's label-count sets for a name of labels labels. */
 uint64_t store_name_level_bit(unsigned labels);
@@ -171,18 +267,12 @@ uint64_t store_name_level_bit(unsigned labels);
 /* Adds what key p means for lookups to a zone's lens (prefix length or labels). */
 void store_lens_add(union store_zone_lens *l, const struct entry_key *p);
 
-/* Reads an entries value into *e (pointers into v). Returns 0 or DNSBL_ESTORE. */
-int store_entry_decode(const MDB_val *v, struct store_entry *e);
 
 /* Encodes e into p (room for VALUE_MAX bytes; e's texts must not overlap p).
  * Returns the length. */
 size_t store_entry_encode(uint8_t *p, const struct store_entry *e);
 
-/* Whether entry e has expired at time now. */
-bool store_entry_expired(const struct store_entry *e, uint32_t now);
 
-/* Whether entry e is answered at time now: neither pending nor expired. */
-bool store_entry_active(const struct store_entry *e, uint32_t now);
 
 /* Writes a sequence number as SEQ_BYTES big-endian bytes. */
 void store_seq_encode(uint8_t *p, uint64_t seq);
