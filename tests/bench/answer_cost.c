@@ -3,11 +3,10 @@
  * Instruction counts under valgrind repeat exactly for the same binary and input, so
  * two builds (before and after a change) compare to the instruction:
  *
- *   make build/obj/tests/answer_cost        (or: make answer-cost, below)
- *   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=answer_query \
- *       --callgrind-out-file=/tmp/cg.out build/obj/tests/answer_cost 20000
- *   callgrind_annotate /tmp/cg.out | head -30       (the total is the "PROGRAM TOTALS")
+ *   make answer-cost     (builds it with a 4 GiB map, since valgrind cannot map the
+ *                         store's usual 64 GiB, runs callgrind, prints the total)
  *
+ * For an older tree, build this file against that tree's objects in the same way.
  * Built normally and run without valgrind it prints ns per query (noisy: a shared
  * machine). The store: N (argument, default 20000) IPv4 /32s in 10.0.0.0/8, N/10
  * /24s in 172.16.0.0/12, N/4 IPv6 /64s and N/4 /128s in 2001:db8::/32, one
