@@ -274,6 +274,25 @@ int store_foreach_after(struct store_reader *r, const struct store_zone *z,
 				  void *arg),
 			void *arg);
 
+/* A walk of one zone's entries of one family in address order (lib/store/walk.c). */
+struct store_walk;
+
+/* Starts a walk of zone z's entries of family (ADDR_FAMILY_V4, _V6 or _NAME) in r's
+ * snapshot, in address order: IP prefixes by address, a shorter prefix before the
+ * longer ones at the same address (so every prefix comes before those inside it);
+ * names top-down, a name before its subdomains. Every entry comes, whatever its
+ * state. *out is the caller's (store_walk_end), valid while the snapshot is.
+ * Returns 0, DNSBL_ENOMEM or DNSBL_ESTORE. */
+int store_walk_begin(struct store_reader *r, const struct store_zone *z, uint8_t family,
+		     struct store_walk **out);
+
+/* The walk's next entry into *p and *e (pointers into the snapshot). Returns 1, 0
+ * at the end, or DNSBL_ESTORE. */
+int store_walk_next(struct store_walk *w, struct entry_key *p, struct store_entry *e);
+
+/* Ends a walk (NULL: nothing) and frees it. */
+void store_walk_end(struct store_walk *w);
+
 /* Reads the entry with exactly the key of prefix p in zone z, whatever its state
  * (pending and expired entries too). Pointers in *out are valid like store_lookup's.
  * Returns 0, DNSBL_ENOTFOUND, DNSBL_EINVAL or DNSBL_ESTORE. */

@@ -26,14 +26,14 @@ static void usage(FILE *f)
 		"  import ZONE [FILE|-] [--format plain|rbldnsd|csv|jsonl] [--source NAME]\n"
 		"                       [--replace] [--strict] [--progress|--no-progress]\n"
 		"  expire [ZONE...]\n"
-		"  export ZONE [--format rbldnsd|plain|csv] [-o FILE]\n"
+		"  export ZONE [--format rbldnsd|plain|csv|zone] [-o FILE]\n"
 		"  stats ZONE\n"
 		"  delist ZONE KEY [--reason TEXT] [--actor NAME]\n"
 		"  history ZONE [KEY] [--limit N]\n"
 		"\n"
 		"  -c FILE      configuration file (default " DEFAULT_CONFIG ")\n"
 		"  --format     import: plain (default), rbldnsd, csv or jsonl; gzip is detected\n"
-		"               export: rbldnsd (default), plain or csv\n"
+		"               export: rbldnsd (default), plain, csv or zone (a master file)\n"
 		"  --source     import: name recorded with every entry (default: default)\n"
 		"  --replace    import: afterwards the zone holds exactly this input's entries of\n"
 		"               that source\n"
@@ -163,8 +163,10 @@ static int formats_parse(struct cli *c, enum export_format *ef)
 			*ef = EXPORT_PLAIN;
 		else if (strcmp(c->format, "csv") == 0)
 			*ef = EXPORT_CSV;
+		else if (strcmp(c->format, "zone") == 0)
+			*ef = EXPORT_ZONE;
 		else {
-			fprintf(stderr, "dnsbl-loader: unknown export format '%s' (rbldnsd, plain or csv)\n",
+			fprintf(stderr, "dnsbl-loader: unknown export format '%s' (rbldnsd, plain, csv or zone)\n",
 				c->format);
 			return -1;
 		}

@@ -1,5 +1,7 @@
 #include "zonecmd.h"
 
+#include "export_zone.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +48,15 @@ static void close_reader(struct store *s, struct store_reader *r)
 	store_close(s);
 }
 
-static const struct zone_config *zone_or_complain(const struct config *cfg, const char *name)
+/* The zone called name, or NULL after saying why not: unknown, or combined where
+ * the command needs entries of the zone's own (combined_ok: records will do). */
+static const struct zone_config *zone_lookup(const struct config *cfg, const char *name,
+					     bool combined_ok)
 {
 	const struct zone_config *zc = config_zone(cfg, name);
 	if (zc == NULL) {
 		fprintf(stderr, "dnsbl-loader: zone '%s' is not in %s\n", name, cfg->path);
-	} else if (zc->type == ZONE_TYPE_COMBINED) {
+	} else if (zc->type == ZONE_TYPE_COMBINED && !combined_ok) {
 		fprintf(stderr,
 			"dnsbl-loader: zone %s is combined: it has no entries of its own (use "
 			"one of its members)\n",
@@ -59,6 +64,11 @@ static const struct zone_config *zone_or_complain(const struct config *cfg, cons
 		zc = NULL;
 	}
 	return zc;
+}
+
+static const struct zone_config *zone_or_complain(const struct config *cfg, const char *name)
+{
+	return zone_lookup(cfg, name, false);
 }
 
 /* --- expire --- */
@@ -154,6 +164,8 @@ static int export_one(const struct entry_key *p, const struct store_entry *e, vo
 		return 0;
 	entry_key_format(p, x->format != EXPORT_CSV, pfx, sizeof(pfx));
 	switch (x->format) {
+	case EXPORT_ZONE:
+		return DNSBL_EINVAL; /* export_zone.c writes these */
 	case EXPORT_PLAIN:
 		fprintf(x->f, "%s%s\n", exclude ? "!" : "", pfx);
 		break;
@@ -195,10 +207,37 @@ static int export_one(const struct entry_key *p, const struct store_entry *e, vo
 	return ferror(x->f) ? DNSBL_EIO : 0;
 }
 
+/* Ends an export: flushes f, renames the file tmp (NULL: stdout) to out_path when
+ * rc is 0, reports, and closes the reader. Returns the exit status. */
+static int export_finish(struct store *s, struct store_reader *r, const struct zone_config *zc,
+			 FILE *f, const char *tmp, const char *out_path, int rc,
+			 uint64_t written, const char *what)
+{
+	if (rc == 0 && (fflush(f) != 0 || ferror(f)))
+		rc = DNSBL_EIO;
+	if (tmp != NULL) {
+		if (fclose(f) != 0 && rc == 0)
+			rc = DNSBL_EIO;
+		if (rc == 0 && rename(tmp, out_path) < 0)
+			rc = DNSBL_EIO;
+		if (rc < 0)
+			unlink(tmp);
+	}
+	close_reader(s, r);
+	if (rc < 0) {
+		fprintf(stderr, "dnsbl-loader: export %s: %s%s%s\n", zc->name, dnsbl_strerror(rc),
+			rc == DNSBL_EIO ? ": " : "", rc == DNSBL_EIO ? strerror(errno) : "");
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "dnsbl-loader: exported %llu %s of %s\n", (unsigned long long)written,
+		what, zc->name);
+	return EXIT_OK;
+}
+
 int cmd_export(const struct config *cfg, const char *zone, enum export_format format,
 	       const char *out_path)
 {
-	const struct zone_config *zc = zone_or_complain(cfg, zone);
+	const struct zone_config *zc = zone_lookup(cfg, zone, format == EXPORT_ZONE);
 	struct store *s;
 	struct store_reader *r;
 	struct store_zone z;
@@ -223,6 +262,13 @@ int cmd_export(const struct config *cfg, const char *zone, enum export_format fo
 		}
 	}
 	struct export_ctx x = { f, format, zc, r, (uint32_t)time(NULL), 0 };
+	if (format == EXPORT_ZONE) {
+		struct zonemap_stats st = { 0 };
+		rc = export_zone_write(f, r, cfg, zc, x.now, &st);
+		x.written = st.records;
+		return export_finish(s, r, zc, f, to_file ? tmp : NULL, out_path, rc, x.written,
+				     "records");
+	}
 	rc = store_zone_get(r, zc->name, &z);
 	char when[TIME_TEXT_MAX];
 	time_format(x.now, when);
@@ -241,25 +287,8 @@ int cmd_export(const struct config *cfg, const char *zone, enum export_format fo
 		rc = store_foreach(r, &z, export_one, &x);
 	else if (rc == DNSBL_ENOTFOUND)
 		rc = 0; /* never written: an empty zone */
-	if (rc == 0 && (fflush(f) != 0 || ferror(f)))
-		rc = DNSBL_EIO;
-	if (to_file) {
-		if (fclose(f) != 0 && rc == 0)
-			rc = DNSBL_EIO;
-		if (rc == 0 && rename(tmp, out_path) < 0)
-			rc = DNSBL_EIO;
-		if (rc < 0)
-			unlink(tmp);
-	}
-	close_reader(s, r);
-	if (rc < 0) {
-		fprintf(stderr, "dnsbl-loader: export %s: %s%s%s\n", zc->name, dnsbl_strerror(rc),
-			rc == DNSBL_EIO ? ": " : "", rc == DNSBL_EIO ? strerror(errno) : "");
-		return EXIT_FAIL;
-	}
-	fprintf(stderr, "dnsbl-loader: exported %llu entries of %s\n",
-		(unsigned long long)x.written, zc->name);
-	return EXIT_OK;
+	return export_finish(s, r, zc, f, to_file ? tmp : NULL, out_path, rc, x.written,
+			     "entries");
 }
 
 /* --- stats --- */
@@ -333,6 +362,11 @@ int cmd_stats(const struct config *cfg, const char *zone)
 			snprintf(name, sizeof(name), "#%u", id);
 		printf("source %s: %llu\n", name, (unsigned long long)x.per_source[id]);
 	}
+	uint64_t records = 0;
+	if ((rc = export_zone_count(r, cfg, zc, x.now, &records)) == 0)
+		printf("records: %llu\n", (unsigned long long)records);
+	else
+		fprintf(stderr, "dnsbl-loader: stats %s: records: %s\n", zc->name, dnsbl_strerror(rc));
 	printf("store_bytes: %llu\n", (unsigned long long)store_file_size(s));
 	free(x.per_source);
 	close_reader(s, r);

@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-enum export_format { EXPORT_RBLDNSD, EXPORT_PLAIN, EXPORT_CSV };
+enum export_format { EXPORT_RBLDNSD, EXPORT_PLAIN, EXPORT_CSV, EXPORT_ZONE };
 
 /* Deletes expired entries of the named zones (every zone when nzones is 0) and
  * history older than the config's history_keep. */

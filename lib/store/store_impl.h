@@ -11,7 +11,8 @@
  *                    records, delete, delist
  *   merge.c          store_merge: LMDB around the listing rules of lib/lifecycle.h
  *   summary_write.c  the summary's write side (kept in every write transaction)
- *   sweep.c          replace, expire, prune */
+ *   sweep.c          replace, expire, prune
+ *   walk.c           walks of a zone in address order (zone transfers) */
 #ifndef DNSBL_STORE_IMPL_H
 #define DNSBL_STORE_IMPL_H
 

@@ -1,0 +1,132 @@
+/* Walks of one zone's entries in address order (store_walk_*): the order a zone
+ * transfer's mapping needs, every prefix before the prefixes inside it. The entries
+ * database sorts IP keys by prefix length first, so the walk keeps one cursor per
+ * length the zone uses and merges them; names already sort top-down. */
+#include "store_impl.h"
+
+#include <stdlib.h>
+
+#include "err.h"
+
+/* One cursor: the entries of one prefix length (or every name), at its next key. */
+struct walk_head {
+	MDB_cursor *cur;
+	bool live;
+	MDB_val k, v;
+};
+
+struct store_walk {
+	uint16_t zid;
+	uint8_t family;
+	unsigned n;
+	struct walk_head heads[129];
+};
+
+/* Whether key k is zone zid's, of family, and (IP keys, len >= 0) of length len. */
+static bool key_in(const MDB_val *k, uint16_t zid, uint8_t family, int len)
+{
+	const uint8_t *kb = k->mv_data;
+
+	if (k->mv_size < 4 || kb[0] != (uint8_t)(zid >> 8) || kb[1] != (uint8_t)zid ||
+	    kb[2] != family)
+		return false;
+	return len < 0 || kb[3] == (uint8_t)len;
+}
+
+/* Opens head h on txn at the first key of zone zid, family and length len (-1 for
+ * names). */
+static int head_open(MDB_txn *txn, MDB_dbi dbi, struct walk_head *h, uint16_t zid,
+		     uint8_t family, int len)
+{
+	uint8_t start[4] = { (uint8_t)(zid >> 8), (uint8_t)zid, family, (uint8_t)(len < 0 ? 0 : len) };
+	int rc = mdb_cursor_open(txn, dbi, &h->cur);
+
+	if (rc != 0)
+		return map_mdb_error(rc, "walk cursor");
+	h->k.mv_size = len < 0 ? 3 : 4;
+	h->k.mv_data = start;
+	rc = mdb_cursor_get(h->cur, &h->k, &h->v, MDB_SET_RANGE);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_mdb_error(rc, "walk");
+	h->live = rc == 0 && key_in(&h->k, zid, family, len);
+	return 0;
+}
+
+int store_walk_begin(struct store_reader *r, const struct store_zone *z, uint8_t family,
+		     struct store_walk **out)
+{
+	struct store_walk *w = calloc(1, sizeof(*w));
+	int rc = 0;
+
+	if (w == NULL)
+		return DNSBL_ENOMEM;
+	w->zid = z->id;
+	w->family = family;
+	if (family == ADDR_FAMILY_NAME) {
+		rc = head_open(r->txn, r->s->entries, &w->heads[w->n++], z->id, family, -1);
+	} else {
+		for (unsigned len = 0; len <= store_family_bits(family) && rc == 0; len++)
+			if (store_lens_has(z, family, len))
+				rc = head_open(r->txn, r->s->entries, &w->heads[w->n++], z->id,
+					       family, (int)len);
+	}
+	if (rc < 0) {
+		store_walk_end(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+/* The live head whose key comes first in address order (shorter prefixes first at
+ * one address); NULL when every head is done. */
+static struct walk_head *head_first(struct store_walk *w)
+{
+	struct walk_head *best = NULL;
+	size_t nbytes = store_addr_bytes(w->family);
+
+	for (unsigned i = 0; i < w->n; i++) {
+		struct walk_head *h = &w->heads[i];
+		if (!h->live)
+			continue;
+		if (best == NULL) {
+			best = h;
+			continue;
+		}
+		const uint8_t *a = h->k.mv_data, *b = best->k.mv_data;
+		int c = memcmp(a + 4, b + 4, nbytes);
+		if (c < 0 || (c == 0 && a[3] < b[3]))
+			best = h;
+	}
+	return best;
+}
+
+int store_walk_next(struct store_walk *w, struct entry_key *p, struct store_entry *e)
+{
+	for (;;) {
+		struct walk_head *h = w->family == ADDR_FAMILY_NAME
+					      ? (w->heads[0].live ? &w->heads[0] : NULL)
+					      : head_first(w);
+		if (h == NULL)
+			return 0;
+		bool ok = store_key_decode(h->k.mv_data, h->k.mv_size, p) &&
+			  store_entry_decode(&h->v, e) == 0;
+		int len = w->family == ADDR_FAMILY_NAME ? -1 : ((const uint8_t *)h->k.mv_data)[3];
+		int rc = mdb_cursor_get(h->cur, &h->k, &h->v, MDB_NEXT);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "walk");
+		h->live = rc == 0 && key_in(&h->k, w->zid, w->family, len);
+		if (ok)
+			return 1; /* a key of another schema is skipped, never trusted */
+	}
+}
+
+void store_walk_end(struct store_walk *w)
+{
+	if (w == NULL)
+		return;
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->heads[i].cur != NULL)
+			mdb_cursor_close(w->heads[i].cur);
+	free(w);
+}

@@ -1,0 +1,65 @@
+/* A zone as DNS records: what a secondary must hold to answer every address and
+ * name as dnsbld does (README "How a zone becomes records"). The records are made
+ * on the fly from one read snapshot and handed to a callback one at a time, so a
+ * zone of any size streams in bounded memory: AXFR (dnsbld/xfr.c) and the master
+ * file export (dnsbl-loader export --format zone) both come from here.
+ *
+ * IP zones: a prefix on an octet (IPv4) or nibble (IPv6) boundary is a wildcard
+ * below its name, another one is the wildcards or names it spans; a name made to
+ * exist by something more specific gets the wildcard again below it; a wildcard is
+ * left out where an exclusion, an exemption or an unlisted range would fall under it
+ * (its siblings are then written one by one); and no wildcard is put where IPv4 and
+ * IPv6 names share labels (digits only, above four labels) so that neither family
+ * answers for the other. IPv4-mapped IPv6 names answer as their IPv4 addresses, and
+ * the RFC 5782 test points are always there. Name zones: each entry's name and its
+ * parents get what dnsbld answers them (lib/listing decides), and a wildcard below
+ * each carries what dnsbld answers the names under it. Where DNS cannot say what
+ * dnsbld answers, the records differ as README lists: "$" in a wildcard's TXT is the
+ * entry as written; a partial or over-long name under a wildcard answers its
+ * records; a name dnsbld answers NXDOMAIN below a wildcard whose subdomains it
+ * answers gets an HINFO placeholder (NODATA for A and TXT). */
+#ifndef DNSBL_ZONEMAP_H
+#define DNSBL_ZONEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+/* One record below the apex. */
+struct zonemap_rr {
+	const uint8_t *owner; /* wire labels below the apex, no root (the caller adds
+			       * the apex); a wildcard's first label is "*" */
+	size_t owner_len;
+	uint16_t type;        /* DNS_T_A, DNS_T_TXT or ZONEMAP_T_HINFO */
+	const uint8_t *rdata;
+	size_t rdlen;
+};
+
+#define ZONEMAP_T_HINFO 13
+
+/* Called once per record; a non-zero result stops the walk and is returned by
+ * zonemap_run. Pointers are valid during the call only. */
+typedef int (*zonemap_emit_fn)(void *arg, const struct zonemap_rr *rr);
+
+struct zonemap_stats {
+	uint64_t records;   /* records emitted */
+	uint64_t entries;   /* active entries read (all members and exemption lists) */
+	uint64_t wildcards; /* of records: those owned by a wildcard */
+};
+
+/* Emits the records of zone zc (ip, name or combined; its members and exemption
+ * lists found in cfg) as dnsbld answers it from r's open snapshot at time now:
+ * everything but the apex's SOA and NS. Adds to *st when st is not NULL. Returns 0,
+ * the callback's first non-zero result, DNSBL_ENOMEM, DNSBL_EINVAL (a member or
+ * exemption zone missing from cfg) or DNSBL_ESTORE. */
+int zonemap_run(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
+		uint32_t now, zonemap_emit_fn fn, void *arg, struct zonemap_stats *st);
+
+/* The serial of zone zc in r's snapshot: its store serial, a combined zone's the sum
+ * of its members' (what dnsbld's SOA answers). Zones never written count 0. */
+uint32_t zonemap_serial(struct store_reader *r, const struct config *cfg,
+			const struct zone_config *zc);
+
+#endif

@@ -1,0 +1,72 @@
+/* Private to lib/zonemap*.c: a zone's members as the mapping sees them, answer
+ * values, and the record writer the IP and name walks share.
+ *   zonemap.c       members, values, records, zonemap_run, zonemap_serial
+ *   zonemap_ip.c    the IP walk (IPv4 by octets, IPv6 by nibbles, IPv4-mapped)
+ *   zonemap_name.c  the name walk */
+#ifndef DNSBL_ZONEMAP_IMPL_H
+#define DNSBL_ZONEMAP_IMPL_H
+
+#include <stdbool.h>
+
+#include "addr.h"
+#include "zonemap.h"
+
+/* One zone whose listings answer (the zone itself, or a member of a combined one). */
+struct zm_member {
+	const struct zone_config *cfg;
+	bool has_block, has_exempt;
+	struct store_zone block, exempt; /* store records (when has_*) */
+};
+
+/* An active entry of one source, copied out of the walk (texts stay in the
+ * snapshot, which lasts the whole run). */
+struct zm_ent {
+	struct entry_key key; /* as answered: an IPv4 entry in the mapped walk keeps
+			       * its IPv4 key here */
+	uint8_t flags;
+	uint32_t a;
+	const char *txt;
+	size_t txt_len;
+};
+
+/* What one member answers for a range: NULL (nothing), the test point, or an entry. */
+extern const struct zm_ent zm_test_ent;
+#define ZM_TEST (&zm_test_ent)
+
+/* An answer: per member what lists it (all NULL: nothing listed). */
+struct zm_val {
+	const struct zm_ent *m[CONFIG_MAX_MEMBERS];
+};
+
+struct zm_run {
+	struct store_reader *r;
+	uint32_t now;
+	unsigned nmembers;
+	struct zm_member members[CONFIG_MAX_MEMBERS];
+	enum zone_type type; /* ip or name (a combined zone's members') */
+	zonemap_emit_fn fn;
+	void *arg;
+	struct zonemap_stats st;
+	char txt[TXT_EXPANDED_MAX];
+};
+
+/* Whether v lists nothing. */
+bool zm_val_none(const struct zm_val *v, unsigned nmembers);
+
+/* Emits v's A and TXT records at owner (relative wire labels). subst is what "$"
+ * stands for when the answer comes from the test point or when exact (a name that
+ * is one address or name); otherwise each member's entry is written as text.
+ * Returns 0 or the callback's result. */
+int zm_emit_val(struct zm_run *run, const uint8_t *owner, size_t owner_len,
+		const struct zm_val *v, const char *subst, bool exact);
+
+/* Emits the placeholder (HINFO "RFC8482" "") that makes owner exist without A/TXT. */
+int zm_emit_placeholder(struct zm_run *run, const uint8_t *owner, size_t owner_len);
+
+/* The IP walk of family (ADDR_FAMILY_V4 or _V6). */
+int zm_walk_ip(struct zm_run *run, uint8_t family);
+
+/* The name walk. */
+int zm_walk_names(struct zm_run *run);
+
+#endif

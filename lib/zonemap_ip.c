@@ -1,0 +1,602 @@
+/* The IP walk of zonemap: one family's entries (every member's and exemption list's,
+ * and for IPv6 the IPv4 ones again below ::ffff:0:0/96) merged in address order,
+ * and a stack of frames, one per label of the name being walked: an octet (IPv4) or
+ * a nibble (IPv6). A frame gathers what its children get from the entries of its
+ * band (prefix lengths up to its children's), descends into a child when a longer
+ * entry lies inside it, and when the walk leaves it writes its children's records:
+ * a wildcard for the most common answer when none of its children is unlisted, the
+ * others one by one (see zonemap.h). Children nothing touched share the answer
+ * inherited from above, so a sparse frame costs what its entries cost. */
+#include "zonemap_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+#define ZM_SOURCES (4 * CONFIG_MAX_MEMBERS) /* block and exempt, IPv6 and mapped IPv4 */
+#define ZM_OWNER_MAX 80                      /* 32 nibble labels, a child's, "*" */
+
+static const uint8_t mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+struct zm_slot {
+	uint8_t test;  /* 1: the listed test point, 2: the unlisted one (leaves) */
+	bool touched;  /* an entry of the frame's band, a test point or a descent */
+	bool visited;  /* a frame was opened for it */
+	bool exists;   /* that frame wrote something */
+};
+
+struct zm_frame {
+	unsigned depth;
+	uint8_t addr[16]; /* the frame's prefix: depth labels' bits */
+	bool mapped;      /* inside ::ffff:0:0/96: answers come from the IPv4 sources */
+	bool wild_ok;     /* a wildcard below it matches no name of the other family */
+	bool exists;
+	uint8_t owner[ZM_OWNER_MAX];
+	size_t owner_len;
+	const struct zm_ent **inh; /* [sources]: what covers the whole frame */
+	const struct zm_ent **src; /* [fanout * sources]: the band's, NULL: inherit */
+	struct zm_slot *slot;      /* [fanout] */
+	uint16_t *touched;         /* [fanout]: indices of touched slots */
+	unsigned ntouched;
+	struct zm_ent *ents; /* the band's entries (stable: referenced by src) */
+	unsigned nents, cap;
+};
+
+/* One merged input: a walk of one source's entries. */
+struct zm_stream {
+	struct store_walk *w;
+	int src;        /* source index */
+	bool mapped;    /* IPv4 entries read as ::ffff:a.b.c.d */
+	bool live;
+	struct zm_ent head;
+	struct entry_key at; /* head's place in the walk (the mapped form) */
+};
+
+struct zm_ipwalk {
+	struct zm_run *run;
+	uint8_t family;
+	unsigned g, fanout, levels, bits; /* bits per label, children, frames, address bits */
+	unsigned nsrc;
+	unsigned nstreams;
+	struct zm_stream streams[ZM_SOURCES];
+	struct entry_key tests[2]; /* the test points, in order: unlisted, listed */
+	unsigned next_test;
+	struct zm_frame frames[33];
+	unsigned top;
+};
+
+/* Label digit k (an octet or a nibble) of addr. */
+static unsigned digit(const struct zm_ipwalk *w, const uint8_t *addr, unsigned k)
+{
+	if (w->g == 8)
+		return addr[k];
+	return (addr[k / 2] >> (k % 2 ? 0 : 4)) & 0xf;
+}
+
+static void set_digit(const struct zm_ipwalk *w, uint8_t *addr, unsigned k, unsigned d)
+{
+	if (w->g == 8)
+		addr[k] = (uint8_t)d;
+	else if (k % 2)
+		addr[k / 2] = (uint8_t)((addr[k / 2] & 0xf0) | d);
+	else
+		addr[k / 2] = (uint8_t)((addr[k / 2] & 0x0f) | d << 4);
+}
+
+/* Writes child d's label (wire) into out; returns its length. */
+static size_t label_put(const struct zm_ipwalk *w, unsigned d, uint8_t *out)
+{
+	int n = w->g == 8 ? snprintf((char *)out + 1, 4, "%u", d)
+			  : snprintf((char *)out + 1, 4, "%x", d);
+	out[0] = (uint8_t)n;
+	return (size_t)n + 1;
+}
+
+/* Whether a wildcard below child d of frame f (at depth f->depth + 1) is safe: an
+ * IPv4 name with a label of two or more digits is never an IPv6 name; an IPv6 name
+ * with a letter or five or more labels never an IPv4 one. */
+static bool child_wild_ok(const struct zm_ipwalk *w, const struct zm_frame *f, unsigned d)
+{
+	return f->wild_ok || d >= 10 || (w->g == 4 && f->depth + 1 >= 4);
+}
+
+static bool prefix_has(const uint8_t *addr, unsigned bits, const struct entry_key *p)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (p->len < bits || memcmp(addr, p->addr, full) != 0)
+		return false;
+	return rest == 0 || ((addr[full] ^ p->addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+/* --- streams --- */
+
+static int stream_advance(struct zm_ipwalk *w, struct zm_stream *s)
+{
+	struct entry_key k;
+	struct store_entry e;
+	int rc;
+
+	while ((rc = store_walk_next(s->w, &k, &e)) == 1) {
+		int st = store_entry_state(&e, w->run->now);
+		if (st != STORE_STATE_LISTED && st != STORE_STATE_EXCLUDED)
+			continue;
+		s->at = k;
+		if (s->mapped) {
+			memset(s->at.addr, 0, sizeof(s->at.addr));
+			memcpy(s->at.addr, mapped_prefix, 12);
+			memcpy(s->at.addr + 12, k.addr, 4);
+			s->at.family = ADDR_FAMILY_V6;
+			s->at.len = (uint8_t)(k.len + 96);
+		} else if (k.family == ADDR_FAMILY_V6 && k.len >= 96 &&
+			   memcmp(k.addr, mapped_prefix, 12) == 0) {
+			continue; /* dnsbld answers these addresses from the IPv4 entries */
+		}
+		s->head = (struct zm_ent){ k, e.flags, e.a, e.txt, e.txt_len };
+		w->run->st.entries++;
+		s->live = true;
+		return 0;
+	}
+	s->live = false;
+	return rc;
+}
+
+static int stream_open(struct zm_ipwalk *w, const struct store_zone *z, uint8_t family,
+		       int src, bool mapped)
+{
+	struct zm_stream *s = &w->streams[w->nstreams];
+	int rc = store_walk_begin(w->run->r, z, family, &s->w);
+
+	if (rc < 0)
+		return rc;
+	w->nstreams++;
+	s->src = src;
+	s->mapped = mapped;
+	return stream_advance(w, s);
+}
+
+static int key_cmp(const struct entry_key *a, const struct entry_key *b, size_t nbytes)
+{
+	int c = memcmp(a->addr, b->addr, nbytes);
+	return c != 0 ? c : (int)a->len - (int)b->len;
+}
+
+/* The next input in address order: a stream (*s) or a test point (*test 1 or 2). */
+static const struct entry_key *input_next(struct zm_ipwalk *w, struct zm_stream **s,
+					  int *test)
+{
+	size_t nbytes = w->family == ADDR_FAMILY_V6 ? 16 : 4;
+	const struct entry_key *best = NULL;
+
+	*s = NULL;
+	*test = 0;
+	for (unsigned i = 0; i < w->nstreams; i++) {
+		struct zm_stream *c = &w->streams[i];
+		if (c->live && (best == NULL || key_cmp(&c->at, best, nbytes) < 0)) {
+			best = &c->at;
+			*s = c;
+		}
+	}
+	if (w->next_test < 2 &&
+	    (best == NULL || key_cmp(&w->tests[w->next_test], best, nbytes) <= 0)) {
+		*s = NULL;
+		*test = w->next_test == 0 ? 2 : 1;
+		return &w->tests[w->next_test];
+	}
+	return best;
+}
+
+/* --- frames --- */
+
+static const struct zm_ent *slot_src(const struct zm_ipwalk *w, const struct zm_frame *f,
+				     unsigned c, unsigned s)
+{
+	const struct zm_ent *e = f->src[c * w->nsrc + s];
+	return e != NULL ? e : f->inh[s];
+}
+
+/* What member i answers given its block entry b and exemption entry x. */
+static const struct zm_ent *member_answer(const struct zm_ent *b, const struct zm_ent *x)
+{
+	if (b == NULL || (b->flags & STORE_F_EXCLUDE))
+		return NULL;
+	if (x != NULL && !(x->flags & STORE_F_EXCLUDE))
+		return NULL; /* exempt: the allowlist wins */
+	return b;
+}
+
+/* The answer of child c of frame f (c < 0: of an untouched child, from above). */
+static void child_val(const struct zm_ipwalk *w, const struct zm_frame *f, int c,
+		      struct zm_val *v)
+{
+	unsigned base = f->mapped ? 2 * CONFIG_MAX_MEMBERS : 0;
+
+	memset(v, 0, sizeof(*v));
+	if (c >= 0 && f->slot[c].test) {
+		for (unsigned i = 0; i < w->run->nmembers && f->slot[c].test == 1; i++)
+			v->m[i] = ZM_TEST;
+		return;
+	}
+	for (unsigned i = 0; i < w->run->nmembers; i++) {
+		unsigned bs = base + 2 * i, xs = bs + 1;
+		const struct zm_ent *b = c >= 0 ? slot_src(w, f, (unsigned)c, bs) : f->inh[bs];
+		const struct zm_ent *x = c >= 0 ? slot_src(w, f, (unsigned)c, xs) : f->inh[xs];
+		v->m[i] = member_answer(b, x);
+	}
+}
+
+static bool val_eq(const struct zm_val *a, const struct zm_val *b)
+{
+	return memcmp(a->m, b->m, sizeof(a->m)) == 0;
+}
+
+static void touch(struct zm_frame *f, unsigned c)
+{
+	if (!f->slot[c].touched) {
+		f->slot[c].touched = true;
+		f->touched[f->ntouched++] = (uint16_t)c;
+	}
+}
+
+/* The text "$" stands for at the full address addr (a mapped one as IPv4). */
+static void addr_text(const struct zm_ipwalk *w, const struct zm_frame *f, const uint8_t *addr,
+		      char *buf, size_t size)
+{
+	struct entry_key k = { .family = w->family };
+
+	memcpy(k.addr, addr, w->family == ADDR_FAMILY_V6 ? 16 : 4);
+	if (f->mapped) {
+		memmove(k.addr, k.addr + 12, 4);
+		k.family = ADDR_FAMILY_V4;
+	}
+	addr_format(&k, buf, size);
+}
+
+/* Writes answer v for the whole of child c of frame f, whose name is owner and
+ * whose address bits (the frame's and c) are addr: its records at a leaf, else a
+ * wildcard where that is safe, else each of its children in turn. */
+static int emit_uniform(struct zm_ipwalk *w, const struct zm_frame *f, unsigned c,
+			const uint8_t *addr, const uint8_t *owner, size_t owner_len,
+			const struct zm_val *v)
+{
+	unsigned depth = f->depth + 1;
+	uint8_t name[ZM_OWNER_MAX];
+
+	if (depth == w->levels) {
+		char text[ADDR_TEXT_MAX];
+		addr_text(w, f, addr, text, sizeof(text));
+		return zm_emit_val(w->run, owner, owner_len, v, text, true);
+	}
+	if (child_wild_ok(w, f, c)) {
+		name[0] = 1;
+		name[1] = '*';
+		memcpy(name + 2, owner, owner_len);
+		return zm_emit_val(w->run, name, owner_len + 2, v, "", false);
+	}
+	/* digits only, above the other family's names: one level further down */
+	struct zm_frame sub = *f;
+	sub.depth = depth;
+	sub.wild_ok = false;
+	uint8_t a[16];
+	memcpy(a, addr, sizeof(a));
+	for (unsigned d = 0; d < w->fanout; d++) {
+		size_t l = label_put(w, d, name);
+		memcpy(name + l, owner, owner_len);
+		set_digit(w, a, depth, d);
+		int rc = emit_uniform(w, &sub, d, a, name, l + owner_len, v);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* emit_uniform for child c of frame f. */
+static int emit_child(struct zm_ipwalk *w, struct zm_frame *f, unsigned c, const struct zm_val *v)
+{
+	uint8_t owner[ZM_OWNER_MAX], addr[16];
+	size_t l = label_put(w, c, owner);
+
+	memcpy(owner + l, f->owner, f->owner_len);
+	memcpy(addr, f->addr, sizeof(addr));
+	set_digit(w, addr, f->depth, c);
+	f->exists = true;
+	return emit_uniform(w, f, c, addr, owner, l + f->owner_len, v);
+}
+
+/* The most common answer among the children that are not frames (all listed). */
+static void majority(const struct zm_ipwalk *w, const struct zm_frame *f, const struct zm_val *vin,
+		     unsigned untouched, struct zm_val *best)
+{
+	unsigned best_n = untouched;
+
+	*best = *vin;
+	/* a few candidates are enough: where one answer covers most children it is
+	 * among the first, and where every child has its own none is worth more */
+	for (unsigned i = 0; i < f->ntouched && i < 4; i++) {
+		unsigned c = f->touched[i], n = 0;
+		struct zm_val v, u;
+		if (f->slot[c].visited)
+			continue;
+		child_val(w, f, (int)c, &v);
+		for (unsigned j = 0; j < f->ntouched; j++) {
+			if (f->slot[f->touched[j]].visited)
+				continue;
+			child_val(w, f, f->touched[j], &u);
+			n += val_eq(&u, &v);
+		}
+		if (n > best_n) {
+			best_n = n;
+			*best = v;
+		}
+		if (best_n * 2 > w->fanout)
+			break; /* a majority cannot be beaten */
+	}
+}
+
+/* Whether frame f may hold a wildcard: safe, and no child unlisted (an unlisted
+ * name under a wildcard would answer the wildcard's records). */
+static bool wildcard_fits(const struct zm_ipwalk *w, const struct zm_frame *f,
+			  const struct zm_val *vin, unsigned untouched)
+{
+	if (!f->wild_ok || (untouched > 0 && zm_val_none(vin, w->run->nmembers)))
+		return false;
+	for (unsigned i = 0; i < f->ntouched; i++) {
+		unsigned c = f->touched[i];
+		struct zm_val v;
+		if (f->slot[c].visited) {
+			if (!f->slot[c].exists)
+				return false;
+			continue;
+		}
+		child_val(w, f, (int)c, &v);
+		if (zm_val_none(&v, w->run->nmembers))
+			return false;
+	}
+	return true;
+}
+
+/* Writes frame f's children's records (its frames have written theirs). */
+static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
+{
+	unsigned untouched = w->fanout - f->ntouched;
+	struct zm_val vin, wv, v;
+	bool wild;
+	int rc = 0;
+
+	child_val(w, f, -1, &vin);
+	wild = wildcard_fits(w, f, &vin, untouched);
+	if (wild) {
+		uint8_t owner[ZM_OWNER_MAX] = { 1, '*' };
+		majority(w, f, &vin, untouched, &wv);
+		memcpy(owner + 2, f->owner, f->owner_len);
+		f->exists = true;
+		rc = zm_emit_val(w->run, owner, f->owner_len + 2, &wv, "", false);
+	} else if (untouched > 0 && !zm_val_none(&vin, w->run->nmembers)) {
+		for (unsigned c = 0; c < w->fanout && rc == 0; c++)
+			if (!f->slot[c].touched)
+				rc = emit_child(w, f, c, &vin);
+	}
+	for (unsigned i = 0; i < f->ntouched && rc == 0; i++) {
+		unsigned c = f->touched[i];
+		if (f->slot[c].visited) {
+			f->exists |= f->slot[c].exists;
+			continue;
+		}
+		child_val(w, f, (int)c, &v);
+		if (zm_val_none(&v, w->run->nmembers) || (wild && val_eq(&v, &wv)))
+			continue;
+		rc = emit_child(w, f, c, &v);
+	}
+	if (untouched > 0 && wild && !val_eq(&vin, &wv)) {
+		for (unsigned c = 0; c < w->fanout && rc == 0; c++)
+			if (!f->slot[c].touched)
+				rc = emit_child(w, f, c, &vin);
+	}
+	return rc;
+}
+
+/* Resets frame f (depth, prefix, inherited answers already set) for use. */
+static void frame_clear(struct zm_ipwalk *w, struct zm_frame *f)
+{
+	for (unsigned i = 0; i < f->ntouched; i++) {
+		unsigned c = f->touched[i];
+		memset(&f->src[c * w->nsrc], 0, w->nsrc * sizeof(*f->src));
+		memset(&f->slot[c], 0, sizeof(f->slot[c]));
+	}
+	f->ntouched = 0;
+	f->nents = 0;
+	f->exists = false;
+}
+
+/* Opens the frame of child c of the top frame. */
+static void frame_push(struct zm_ipwalk *w, unsigned c)
+{
+	struct zm_frame *p = &w->frames[w->top], *f = &w->frames[w->top + 1];
+
+	touch(p, c);
+	p->slot[c].visited = true;
+	frame_clear(w, f);
+	f->depth = p->depth + 1;
+	memcpy(f->addr, p->addr, sizeof(f->addr));
+	set_digit(w, f->addr, p->depth, c);
+	f->wild_ok = child_wild_ok(w, p, c);
+	f->mapped = w->family == ADDR_FAMILY_V6 && f->depth >= 24 &&
+		    memcmp(f->addr, mapped_prefix, 12) == 0;
+	f->owner_len = label_put(w, c, f->owner);
+	memcpy(f->owner + f->owner_len, p->owner, p->owner_len);
+	f->owner_len += p->owner_len;
+	for (unsigned s = 0; s < w->nsrc; s++)
+		f->inh[s] = slot_src(w, p, c, s);
+	w->top++;
+}
+
+/* Closes the top frame, telling its parent whether it wrote anything. */
+static int frame_pop(struct zm_ipwalk *w)
+{
+	struct zm_frame *f = &w->frames[w->top];
+	int rc = frame_finish(w, f);
+
+	if (w->top > 0) {
+		struct zm_frame *p = &w->frames[w->top - 1];
+		p->slot[digit(w, f->addr, p->depth)].exists = f->exists;
+	}
+	w->top--;
+	return rc;
+}
+
+/* Places input k (stream s's entry, or test point test) in the frames. */
+static int input_place(struct zm_ipwalk *w, const struct entry_key *k, struct zm_stream *s,
+		       int test)
+{
+	int rc;
+
+	while (w->top > 0 && !prefix_has(w->frames[w->top].addr, w->frames[w->top].depth * w->g, k))
+		if ((rc = frame_pop(w)) != 0)
+			return rc;
+	if (k->len > 0 && k->len == w->frames[w->top].depth * w->g)
+		return DNSBL_ESTORE; /* a frame's own prefix comes before it opens */
+	if (k->len == 0) { /* covers everything: the root's inherited answer */
+		struct zm_frame *root = &w->frames[0];
+		if (test || root->nents == root->cap)
+			return DNSBL_ESTORE;
+		root->ents[root->nents] = s->head;
+		root->inh[s->src] = &root->ents[root->nents++];
+		return 0;
+	}
+	for (;;) {
+		struct zm_frame *f = &w->frames[w->top];
+		unsigned b = f->depth * w->g, c = digit(w, k->addr, f->depth);
+		if (k->len > b + w->g) {
+			if (!f->slot[c].visited)
+				frame_push(w, c);
+			continue;
+		}
+		if (test) {
+			touch(f, c);
+			f->slot[c].test = (uint8_t)test;
+			return 0;
+		}
+		if (f->nents == f->cap)
+			return DNSBL_ESTORE;
+		struct zm_ent *e = &f->ents[f->nents++];
+		*e = s->head;
+		for (unsigned i = 0; i < 1u << (b + w->g - k->len); i++) {
+			touch(f, c + i);
+			f->src[(c + i) * w->nsrc + (unsigned)s->src] = e;
+		}
+		return 0;
+	}
+}
+
+static int walk_alloc(struct zm_ipwalk *w)
+{
+	for (unsigned i = 0; i < w->levels; i++) {
+		struct zm_frame *f = &w->frames[i];
+		f->cap = (2u << w->g) * w->nsrc;
+		f->inh = calloc(w->nsrc, sizeof(*f->inh));
+		f->src = calloc((size_t)w->fanout * w->nsrc, sizeof(*f->src));
+		f->slot = calloc(w->fanout, sizeof(*f->slot));
+		f->touched = calloc(w->fanout, sizeof(*f->touched));
+		f->ents = calloc(f->cap, sizeof(*f->ents));
+		if (!f->inh || !f->src || !f->slot || !f->touched || !f->ents)
+			return DNSBL_ENOMEM;
+	}
+	return 0;
+}
+
+static void walk_free(struct zm_ipwalk *w)
+{
+	for (unsigned i = 0; i < w->levels; i++) {
+		struct zm_frame *f = &w->frames[i];
+		free(f->inh);
+		free(f->src);
+		free(f->slot);
+		free(f->touched);
+		free(f->ents);
+	}
+	for (unsigned i = 0; i < w->nstreams; i++)
+		store_walk_end(w->streams[i].w);
+}
+
+/* Opens the streams of every member's zone and exemption list, read as family
+ * (mapped: IPv4 entries as IPv6 ones). */
+static int streams_open(struct zm_ipwalk *w, uint8_t family, bool mapped)
+{
+	unsigned base = mapped ? 2 * CONFIG_MAX_MEMBERS : 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < w->run->nmembers && rc == 0; i++) {
+		const struct zm_member *m = &w->run->members[i];
+		if (m->has_block)
+			rc = stream_open(w, &m->block, family, (int)(base + 2 * i), mapped);
+		if (rc == 0 && m->has_exempt)
+			rc = stream_open(w, &m->exempt, family, (int)(base + 2 * i + 1), mapped);
+	}
+	return rc;
+}
+
+static void tests_set(struct zm_ipwalk *w)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		struct entry_key *t = &w->tests[i];
+		memset(t, 0, sizeof(*t));
+		t->family = w->family;
+		t->len = (uint8_t)w->bits;
+		uint8_t *a = w->family == ADDR_FAMILY_V6 ? t->addr + 12 : t->addr;
+		if (w->family == ADDR_FAMILY_V6)
+			memcpy(t->addr, mapped_prefix, 12);
+		a[0] = 127;
+		a[3] = (uint8_t)(i + 1); /* 127.0.0.1 (unlisted), then 127.0.0.2 */
+	}
+}
+
+static int walk_run(struct zm_ipwalk *w)
+{
+	struct zm_stream *s;
+	const struct entry_key *k;
+	int test, rc;
+
+	w->frames[0].owner_len = 0;
+	w->frames[0].depth = 0;
+	w->frames[0].wild_ok = false;
+	while ((k = input_next(w, &s, &test)) != NULL) {
+		if ((rc = input_place(w, k, s, test)) != 0)
+			return rc;
+		if (test)
+			w->next_test++;
+		else if ((rc = stream_advance(w, s)) < 0)
+			return rc;
+	}
+	while (w->top > 0)
+		if ((rc = frame_pop(w)) != 0)
+			return rc;
+	return frame_finish(w, &w->frames[0]);
+}
+
+int zm_walk_ip(struct zm_run *run, uint8_t family)
+{
+	static _Thread_local struct zm_ipwalk walk;
+	struct zm_ipwalk *w = &walk;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->run = run;
+	w->family = family;
+	w->g = family == ADDR_FAMILY_V6 ? 4 : 8;
+	w->fanout = 1u << w->g;
+	w->bits = family == ADDR_FAMILY_V6 ? 128 : 32;
+	w->levels = w->bits / w->g;
+	w->nsrc = 4 * CONFIG_MAX_MEMBERS;
+	tests_set(w);
+	rc = walk_alloc(w);
+	if (rc == 0)
+		rc = streams_open(w, family, false);
+	if (rc == 0 && family == ADDR_FAMILY_V6)
+		rc = streams_open(w, ADDR_FAMILY_V4, true);
+	if (rc == 0)
+		rc = walk_run(w);
+	walk_free(w);
+	return rc;
+}
