@@ -181,6 +181,9 @@ void server_stop(struct server *srv)
 	struct answer_stats total;
 
 	join_all(srv);
+	/* transfer threads stop at their next message once stopping is set */
+	for (int i = 0; i < 500 && atomic_load(&srv->xfr_active) > 0; i++)
+		usleep(10000);
 	memset(&total, 0, sizeof(total));
 	for (unsigned u = 0; u < srv->nudp; u++)
 		stats_add(&total, &srv->udp[u].actx.stats);

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "log.h"
 #include "wire.h"
+#include "xfr.h"
 
 #define TCP_IN_SIZE (2 + 4096)    /* longest TCP query we accept, with its prefix: a longer
                                      * message closes the connection */
@@ -92,6 +93,15 @@ static void tcp_close(struct tcp_worker *wk, struct tcp_conn *c)
 	atomic_fetch_sub(&wk->srv->tcp_active, 1);
 }
 
+/* Gives c's socket away (to a transfer thread): the slot is free, the fd stays open. */
+static void tcp_detach(struct tcp_worker *wk, struct tcp_conn *c)
+{
+	epoll_ctl(wk->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->fd = -1;
+	wk->free_slots[wk->nfree++] = (unsigned)(c - wk->conns);
+	atomic_fetch_sub(&wk->srv->tcp_active, 1);
+}
+
 /* Tells epoll what c waits for: input while there is room and the client may send,
  * output while answers are pending. */
 static void tcp_want(struct tcp_worker *wk, struct tcp_conn *c)
@@ -153,8 +163,9 @@ static bool tcp_flush(struct tcp_conn *c, int64_t now)
 	return true;
 }
 
-/* Answers every complete query in the input buffer while there is room. */
-static bool tcp_process(struct tcp_worker *wk, struct tcp_conn *c)
+/* Answers every complete query in the input buffer while there is room; a zone
+ * transfer request hands the connection to dnsbld/xfr.c (*detached). */
+static bool tcp_process(struct tcp_worker *wk, struct tcp_conn *c, bool *detached)
 {
 	size_t off = 0;
 	bool began = false;
@@ -176,8 +187,21 @@ static bool tcp_process(struct tcp_worker *wk, struct tcp_conn *c)
 			answer_batch_begin(&wk->actx);
 			began = true;
 		}
-		size_t alen = answer_query(&wk->actx, c->in + off + 2, qlen, c->out + c->outlen + 2,
-					   TCP_ANSWER_MAX, true);
+		size_t alen = 0;
+		int x = xfr_maybe(c->in + off + 2, qlen)
+				? xfr_take(wk->srv, c->fd, c->in + off + 2, qlen, c->out + c->outpos,
+					   c->outlen - c->outpos, c->out + c->outlen + 2,
+					   TCP_ANSWER_MAX, &alen)
+				: XFR_NOT_XFR;
+		if (x == XFR_TAKEN) {
+			answer_batch_end(&wk->actx);
+			tcp_detach(wk, c);
+			*detached = true;
+			return true;
+		}
+		if (x == XFR_NOT_XFR)
+			alen = answer_query(&wk->actx, c->in + off + 2, qlen, c->out + c->outlen + 2,
+					    TCP_ANSWER_MAX, true);
 		if (alen > 0) {
 			c->out[c->outlen] = (uint8_t)(alen >> 8);
 			c->out[c->outlen + 1] = (uint8_t)alen;
@@ -213,13 +237,17 @@ static void tcp_serve(struct tcp_worker *wk, struct tcp_conn *c, uint32_t revent
 			c->last = now;
 		}
 	}
-	if (!tcp_process(wk, c) || !tcp_flush(c, now)) {
-		tcp_close(wk, c);
+	bool detached = false;
+	if (!tcp_process(wk, c, &detached) || detached || !tcp_flush(c, now)) {
+		if (!detached)
+			tcp_close(wk, c);
 		return;
 	}
 	/* output drained: queries held back for room can go now */
-	if (c->outlen == 0 && c->inlen >= 2 && (!tcp_process(wk, c) || !tcp_flush(c, now))) {
-		tcp_close(wk, c);
+	if (c->outlen == 0 && c->inlen >= 2 &&
+	    (!tcp_process(wk, c, &detached) || detached || !tcp_flush(c, now))) {
+		if (!detached)
+			tcp_close(wk, c);
 		return;
 	}
 	/* after EOF, close once everything answerable is sent */

@@ -30,6 +30,7 @@ struct server {
 	int stop_pipe[2];
 	atomic_bool stopping;
 	atomic_uint tcp_active; /* connections open across all workers */
+	atomic_uint xfr_active; /* transfer threads running (dnsbld/xfr.c) */
 };
 
 /* Returns the monotonic clock in milliseconds. */

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "config_impl.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,34 +21,8 @@
 #include "timeutil.h"
 #include "txt.h"
 
-#define CONFIG_LINE_MAX 4096
-#define ZONE_PREFIX "zone "
 
-/* Key names per section, so that duplicates and unknown keys are caught. */
-enum sect { SECT_NONE, SECT_SERVER, SECT_API, SECT_ZONE };
-
-struct parse_ctx {
-	struct config *cfg;
-	const char *path;
-	char dir[4096];      /* directory of the config file, for relative paths */
-	FILE *fp;
-	int line;            /* line number of the text last handed to inih */
-	int section_line;    /* line of the last section header */
-	bool long_line;      /* inside a line longer than CONFIG_LINE_MAX */
-	char *err;
-	size_t errsize, errlen;
-	int errors;
-	/* keys seen in the current section, to reject duplicates */
-	char cur_section[300];
-	char seen[32][32];
-	unsigned nseen;
-	bool server_seen, api_seen;
-};
-
-static void problem(struct parse_ctx *c, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void problem(struct parse_ctx *c, int line, const char *fmt, ...)
+void problem(struct parse_ctx *c, int line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -183,7 +158,7 @@ int config_parse_listen(const char *s, struct listen_addr *out)
 }
 
 /* Splits value on blanks into at most max words (copied into buf). */
-static unsigned split_words(const char *value, char *buf, size_t bufsize, char **words,
+unsigned split_words(const char *value, char *buf, size_t bufsize, char **words,
 			    unsigned max, bool *too_many)
 {
 	unsigned n = 0;
@@ -213,7 +188,7 @@ static int parse_duration(const char *s, uint32_t max, uint32_t *out)
 	return duration_parse(s, strlen(s), max, out);
 }
 
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 {
 	uint64_t v = 0;
 	size_t n = strlen(s);
@@ -356,8 +331,10 @@ static char *config_reader(char *str, int num, void *stream)
 					while (*zn == ' ')
 						zn++;
 					zone_add(c, zn, c->line);
+				} else if (strncmp(sect, KEY_PREFIX, strlen(KEY_PREFIX)) == 0) {
+					key_section_add(c, sect + strlen(KEY_PREFIX), c->line);
 				} else {
-					problem(c, c->line, "unknown section [%s] (expected [server], [api] or [zone NAME])", sect);
+					problem(c, c->line, "unknown section [%s] (expected [server], [api], [zone NAME] or [key NAME])", sect);
 				}
 			}
 		}
@@ -426,7 +403,7 @@ static void handle_server(struct parse_ctx *c, const char *name, const char *val
 	} else if (strcmp(name, "history_keep") == 0) {
 		if (parse_duration(value, 0x7fffffff, &cfg->history_keep) < 0)
 			problem(c, c->line, "history_keep: '%s' is not a duration (0 = keep forever)", value);
-	} else {
+	} else if (!xfr_server_key(c, name, value)) {
 		problem(c, c->line, "unknown key '%s' in [server]", name);
 	}
 }
@@ -607,6 +584,10 @@ static const struct {
 	{ "soa", parse_soa },
 	{ "members", zone_members },
 	{ "ns", zone_ns },
+	{ "allow_transfer", zone_allow_transfer },
+	{ "notify", zone_notify },
+	{ "transfer_key", zone_transfer_key },
+	{ "transfer_record_limit", zone_transfer_record_limit },
 };
 
 static void handle_zone(struct parse_ctx *c, struct zone_config *z, const char *name,
@@ -639,6 +620,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		struct config *cfg = c->cfg;
 		if (cfg->zone_count > 0 && cfg->zones[cfg->zone_count - 1].line == c->section_line)
 			handle_zone(c, &cfg->zones[cfg->zone_count - 1], name, value);
+	} else if (strncmp(section, KEY_PREFIX, strlen(KEY_PREFIX)) == 0) {
+		key_section_key(c, name, value);
 	} else if (section[0] == '\0') {
 		problem(c, c->line, "key '%s' outside any section", name);
 	}
@@ -773,6 +756,8 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errsize)
 		problem(&c, rc, "not 'key = value', '[section]' or a comment");
 	if (c.errors == 0)
 		check_config(&c);
+	if (c.errors == 0)
+		xfr_finish(&c);
 	if (c.errors > 0) {
 		config_free(cfg);
 		return DNSBL_EINVAL;
@@ -782,6 +767,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errsize)
 
 void config_free(struct config *cfg)
 {
+	free(cfg->keys);
+	cfg->keys = NULL;
+	cfg->key_count = 0;
 	free(cfg->zones);
 	cfg->zones = NULL;
 	cfg->zone_count = 0;

@@ -1,0 +1,379 @@
+#include "xfr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "wire.h"
+#include "zonemap.h"
+
+#define XFR_QUERY_MAX 4096
+#define XFR_SEND_TIMEOUT_S 30 /* a secondary that reads nothing this long is dropped */
+#define XFR_NICE 10
+
+struct xfr_job {
+	struct server *srv;
+	int fd;
+	unsigned zi;
+	bool ixfr;
+	bool has_client_serial;
+	uint32_t client_serial;
+	struct dns_query q;
+	size_t qlen;
+	uint8_t query[XFR_QUERY_MAX];
+	char peer[INET6_ADDRSTRLEN + 8];
+	size_t npending;
+	uint8_t pending[]; /* answers to earlier queries on the connection */
+};
+
+/* Whether peer's address lies in zone zc's allow_transfer (an IPv4-mapped IPv6 peer
+ * counts as its IPv4 address). */
+static bool acl_allows(const struct zone_config *zc, const struct sockaddr_storage *peer)
+{
+	struct entry_key a = { 0 };
+
+	if (peer->ss_family == AF_INET) {
+		a.family = ADDR_FAMILY_V4;
+		a.len = 32;
+		memcpy(a.addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6) {
+		const uint8_t *b = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		bool v4 = memcmp(b, mapped, 12) == 0;
+		a.family = v4 ? ADDR_FAMILY_V4 : ADDR_FAMILY_V6;
+		a.len = v4 ? 32 : 128;
+		memcpy(a.addr, v4 ? b + 12 : b, v4 ? 4 : 16);
+	} else {
+		return false;
+	}
+	for (unsigned i = 0; i < zc->xfr.acl_count; i++)
+		if (prefix_contains(&zc->xfr.acl[i], &a))
+			return true;
+	return false;
+}
+
+/* One transfer message being filled, and what was sent. */
+struct xfr_out {
+	const struct xfr_job *job;
+	const struct zone *z;
+	struct wire_out w;
+	uint16_t ancount;
+	uint64_t records, messages, bytes;
+	uint8_t buf[2 + XFR_MESSAGE_MAX];
+};
+
+static int send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return DNSBL_EIO;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Starts a message: the header and the question of the request. */
+static void msg_begin(struct xfr_out *o, int rcode)
+{
+	const struct xfr_job *j = o->job;
+
+	wire_out_init(&o->w, o->buf + 2, XFR_MESSAGE_MAX);
+	wire_put_u16(&o->w, j->q.id);
+	wire_put_u16(&o->w, (uint16_t)(DNS_F_QR | DNS_F_AA | (j->q.flags & 0x7800) | rcode));
+	wire_put_u16(&o->w, 1);
+	wire_put_u16(&o->w, 0);
+	wire_put_u16(&o->w, 0);
+	wire_put_u16(&o->w, 0);
+	wire_put_bytes(&o->w, j->query + DNS_HEADER_SIZE, j->q.question_end - DNS_HEADER_SIZE);
+	o->ancount = 0;
+}
+
+static int msg_flush(struct xfr_out *o)
+{
+	size_t n = o->w.pos;
+
+	wire_set_u16(&o->w, 6, o->ancount);
+	o->buf[0] = (uint8_t)(n >> 8);
+	o->buf[1] = (uint8_t)n;
+	o->messages++;
+	o->bytes += n + 2;
+	if (atomic_load(&o->job->srv->stopping))
+		return DNSBL_EIO; /* dnsbld is stopping: the secondary retries later */
+	return send_all(o->job->fd, o->buf, n + 2);
+}
+
+/* Adds a record owned by labels owner[0..owner_len) below the apex. */
+static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uint16_t type,
+		  const uint8_t *rdata, size_t rdlen)
+{
+	size_t need = owner_len + 2 + 10 + rdlen;
+	int rc;
+
+	if (o->w.pos + need > XFR_MESSAGE_MAX && o->ancount > 0) {
+		if ((rc = msg_flush(o)) < 0)
+			return rc;
+		msg_begin(o, DNS_R_NOERROR);
+	}
+	wire_put_bytes(&o->w, owner, owner_len);
+	wire_put_ptr(&o->w, DNS_HEADER_SIZE); /* the apex, as asked */
+	wire_put_u16(&o->w, type);
+	wire_put_u16(&o->w, DNS_C_IN);
+	wire_put_u32(&o->w, o->z->ttl);
+	wire_put_u16(&o->w, (uint16_t)rdlen);
+	wire_put_bytes(&o->w, rdata, rdlen);
+	if (o->w.err != 0)
+		return DNSBL_ERANGE;
+	o->ancount++;
+	o->records++;
+	return 0;
+}
+
+static int msg_soa(struct xfr_out *o, uint32_t serial)
+{
+	uint8_t rd[ZONE_SOA_NAMES_MAX + 20];
+	const struct zone *z = o->z;
+
+	memcpy(rd, z->soa_names, z->soa_names_len);
+	rd[z->soa_names_len] = (uint8_t)(serial >> 24);
+	rd[z->soa_names_len + 1] = (uint8_t)(serial >> 16);
+	rd[z->soa_names_len + 2] = (uint8_t)(serial >> 8);
+	rd[z->soa_names_len + 3] = (uint8_t)serial;
+	memcpy(rd + z->soa_names_len + 4, z->soa_times, sizeof(z->soa_times));
+	return msg_rr(o, NULL, 0, DNS_T_SOA, rd, z->soa_names_len + 20);
+}
+
+static int emit_rr(void *arg, const struct zonemap_rr *rr)
+{
+	return msg_rr(arg, rr->owner, rr->owner_len, rr->type, rr->rdata, rr->rdlen);
+}
+
+static int count_rr(void *arg, const struct zonemap_rr *rr)
+{
+	(void)rr;
+	uint64_t *left = arg;
+	return (*left)-- == 0 ? DNSBL_ERANGE : 0;
+}
+
+/* Streams the whole zone: SOA, NS, every record, SOA. */
+static int send_zone(struct xfr_out *o, struct store_reader *r, uint32_t serial, uint32_t now)
+{
+	const struct zone_config *zc = o->z->cfg;
+	int rc = msg_soa(o, serial);
+
+	for (unsigned i = 0; i < o->z->ns_count && rc == 0; i++)
+		rc = msg_rr(o, NULL, 0, DNS_T_NS, o->z->ns[i].wire, o->z->ns[i].len);
+	if (rc == 0)
+		rc = zonemap_run(r, o->job->srv->cfg, zc, now, emit_rr, o, NULL);
+	if (rc == 0)
+		rc = msg_soa(o, serial);
+	return rc == 0 ? msg_flush(o) : rc;
+}
+
+/* Whether the zone's records stay within its transfer_record_limit (counted first,
+ * so that a secondary never gets half a zone). */
+static int within_limit(const struct xfr_job *j, struct store_reader *r, uint32_t now)
+{
+	const struct zone_config *zc = j->srv->zones->zones[j->zi].cfg;
+	uint64_t limit = zc->xfr.record_limit;
+	uint64_t left = limit;
+	int rc = zonemap_run(r, j->srv->cfg, zc, now, count_rr, &left, NULL);
+
+	if (rc == DNSBL_ERANGE) {
+		log_warn("transfer of %s to %s refused: over %llu records (transfer_record_limit)",
+			 zc->name, j->peer, (unsigned long long)limit);
+		return 0;
+	}
+	return rc < 0 ? rc : 1;
+}
+
+/* Serves the request: the SOA alone for an IXFR from a current secondary, else the
+ * whole zone; SERVFAIL when the store fails or the zone is over its limit. */
+static int serve(struct xfr_job *j, struct xfr_out *o, struct store_reader *r)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	uint32_t serial = zonemap_serial(r, j->srv->cfg, o->z->cfg);
+	int rc;
+
+	msg_begin(o, DNS_R_NOERROR);
+	if (j->ixfr && j->has_client_serial && j->client_serial == serial) {
+		rc = msg_soa(o, serial);
+		return rc == 0 ? msg_flush(o) : rc;
+	}
+	if ((rc = within_limit(j, r, now)) <= 0) {
+		msg_begin(o, DNS_R_SERVFAIL);
+		int sent = msg_flush(o);
+		return rc < 0 ? rc : sent;
+	}
+	int64_t t0 = monotonic_ms();
+	rc = send_zone(o, r, serial, now);
+	if (rc == 0)
+		log_info("%s of %s serial %u to %s: %llu records in %llu messages, %lld ms",
+			 j->ixfr ? "IXFR (whole zone)" : "AXFR", o->z->cfg->name, serial, j->peer,
+			 (unsigned long long)o->records, (unsigned long long)o->messages,
+			 (long long)(monotonic_ms() - t0));
+	return rc;
+}
+
+/* Closes fd without losing what was sent: the client's side first, briefly. */
+static void close_gracefully(int fd)
+{
+	struct timeval tv = { 2, 0 };
+	uint8_t sink[512];
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (recv(fd, sink, sizeof(sink), 0) > 0)
+		;
+	close(fd);
+}
+
+static void *xfr_main(void *arg)
+{
+	struct xfr_job *j = arg;
+	struct xfr_out *o = malloc(sizeof(*o));
+	struct store_reader *r = NULL;
+	struct timeval tv = { XFR_SEND_TIMEOUT_S, 0 };
+	int rc = DNSBL_ENOMEM;
+
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), XFR_NICE);
+	fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (o != NULL && (rc = send_all(j->fd, j->pending, j->npending)) == 0 &&
+	    (rc = store_reader_new(j->srv->store, &r)) == 0 && (rc = store_reader_begin(r)) == 0) {
+		o->job = j;
+		o->z = &j->srv->zones->zones[j->zi];
+		o->records = o->messages = o->bytes = 0;
+		rc = serve(j, o, r);
+		store_reader_end(r);
+	}
+	if (rc < 0)
+		log_warn("transfer of %s to %s failed: %s", j->srv->zones->zones[j->zi].cfg->name,
+			 j->peer, dnsbl_strerror(rc));
+	store_reader_free(r);
+	free(o);
+	close_gracefully(j->fd);
+	atomic_fetch_sub(&j->srv->xfr_active, 1);
+	free(j);
+	return NULL;
+}
+
+/* Writes the rcode-only answer to query pkt (parsed as q) into out. */
+static size_t answer_rcode(const uint8_t *pkt, const struct dns_query *q, int rcode, uint8_t *out,
+			   size_t cap)
+{
+	struct wire_out w;
+
+	wire_out_init(&w, out, cap);
+	wire_put_u16(&w, q->id);
+	wire_put_u16(&w, (uint16_t)(DNS_F_QR | (q->flags & (0x7800 | DNS_F_RD)) | rcode));
+	wire_put_u16(&w, 1);
+	wire_put_u16(&w, 0);
+	wire_put_u16(&w, 0);
+	wire_put_u16(&w, 0);
+	wire_put_bytes(&w, pkt + DNS_HEADER_SIZE, q->question_end - DNS_HEADER_SIZE);
+	return w.err ? 0 : w.pos;
+}
+
+/* The serial of the SOA in an IXFR request's authority section (RFC 1995 3). */
+static bool ixfr_serial(const uint8_t *pkt, size_t len, const struct dns_query *q, uint32_t *serial)
+{
+	size_t pos = q->question_end;
+
+	if (wire_get_u16(pkt + 6) != 0 || wire_get_u16(pkt + 8) < 1)
+		return false;
+	if (dns_name_parse(pkt, len, &pos, NULL, NULL) < 0 || pos + 10 > len ||
+	    wire_get_u16(pkt + pos) != DNS_T_SOA)
+		return false;
+	size_t rdlen = wire_get_u16(pkt + pos + 8), rd = pos + 10;
+	if (rd + rdlen > len || rdlen < 22)
+		return false;
+	size_t p = rd;
+	if (dns_name_parse(pkt, len, &p, NULL, NULL) < 0 || dns_name_parse(pkt, len, &p, NULL, NULL) < 0 ||
+	    p + 20 > rd + rdlen)
+		return false;
+	*serial = wire_get_u32(pkt + p);
+	return true;
+}
+
+static void peer_text(int fd, struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	socklen_t sl = sizeof(*ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	memset(ss, 0, sizeof(*ss));
+	if (getpeername(fd, (struct sockaddr *)ss, &sl) == 0) {
+		const void *a = ss->ss_family == AF_INET6
+					? (const void *)&((struct sockaddr_in6 *)ss)->sin6_addr
+					: (const void *)&((struct sockaddr_in *)ss)->sin_addr;
+		inet_ntop(ss->ss_family, a, host, sizeof(host));
+	}
+	snprintf(buf, size, "%s", host);
+}
+
+int xfr_take(struct server *srv, int fd, const uint8_t *pkt, size_t len, const uint8_t *pending,
+	     size_t npending, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct dns_query q;
+	struct sockaddr_storage peer;
+	char ptext[INET6_ADDRSTRLEN + 8];
+
+	if (dns_query_parse(pkt, len, &q) != DNS_PARSE_OK || !q.has_question ||
+	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR) || q.qclass != DNS_C_IN ||
+	    DNS_OPCODE(q.flags) != 0 || len > XFR_QUERY_MAX)
+		return XFR_NOT_XFR;
+	int zi = zone_table_find(srv->zones, pkt + DNS_HEADER_SIZE, q.label_off, q.nlabels);
+	int rcode = DNS_R_REFUSED;
+	peer_text(fd, &peer, ptext, sizeof(ptext));
+	if (zi >= 0 && srv->zones->zones[zi].apex_labels == q.nlabels) {
+		const struct zone_config *zc = srv->zones->zones[zi].cfg;
+		if (!acl_allows(zc, &peer))
+			log_info("transfer of %s to %s refused: not in allow_transfer", zc->name, ptext);
+		else if (atomic_fetch_add(&srv->xfr_active, 1) >= XFR_MAX_ACTIVE)
+			atomic_fetch_sub(&srv->xfr_active, 1), rcode = DNS_R_SERVFAIL;
+		else
+			rcode = DNS_R_NOERROR;
+	}
+	struct xfr_job *j = rcode == DNS_R_NOERROR ? malloc(sizeof(*j) + npending) : NULL;
+	if (j == NULL) {
+		if (rcode == DNS_R_NOERROR) {
+			atomic_fetch_sub(&srv->xfr_active, 1);
+			rcode = DNS_R_SERVFAIL;
+		}
+		*outlen = answer_rcode(pkt, &q, rcode, out, cap);
+		return XFR_ANSWER;
+	}
+	*j = (struct xfr_job){ .srv = srv, .fd = fd, .zi = (unsigned)zi, .q = q, .qlen = len,
+			       .ixfr = q.qtype == DNS_T_IXFR, .npending = npending };
+	memcpy(j->query, pkt, len);
+	memcpy(j->pending, pending, npending);
+	memcpy(j->peer, ptext, sizeof(ptext));
+	j->has_client_serial = j->ixfr && ixfr_serial(pkt, len, &q, &j->client_serial);
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int prc = pthread_create(&t, &attr, xfr_main, j);
+	pthread_attr_destroy(&attr);
+	if (prc != 0) {
+		free(j);
+		atomic_fetch_sub(&srv->xfr_active, 1);
+		*outlen = answer_rcode(pkt, &q, DNS_R_SERVFAIL, out, cap);
+		return XFR_ANSWER;
+	}
+	return XFR_TAKEN;
+}

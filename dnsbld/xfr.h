@@ -1,0 +1,49 @@
+/* Private to dnsbld: zone transfers out (AXFR, RFC 5936; IXFR, RFC 1995, answered
+ * as a whole zone until the journal lands, or with the SOA alone when the client is
+ * current). A TCP worker hands a transfer request here with its connection; a
+ * transfer thread of its own (at most XFR_MAX_ACTIVE at once, at low priority so
+ * that queries keep their CPU) streams the records of lib/zonemap from one read
+ * snapshot in blocking writes, and closes the connection when done. */
+#ifndef DNSBLD_XFR_H
+#define DNSBLD_XFR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+
+#include "wire.h"
+#include "worker.h"
+
+#define XFR_MAX_ACTIVE 8
+#define XFR_MESSAGE_MAX 32768 /* bytes per transfer message */
+
+enum xfr_take_result {
+	XFR_NOT_XFR, /* not a transfer request: answer it as a query */
+	XFR_ANSWER,  /* a refusal or an error was written to out: send it */
+	XFR_TAKEN,   /* the transfer thread owns fd now (and pending): forget it */
+};
+
+/* Looks at query pkt[0..len) that arrived on TCP connection fd. A transfer request
+ * that may be served starts a transfer thread, which first sends pending[0..npending)
+ * (the answers to earlier pipelined queries) and then owns fd. A request outside the
+ * zone's allow_transfer, for an unknown zone or over the limits gets its answer in
+ * out (at most cap bytes, *outlen set). Returns an enum xfr_take_result. */
+/* A cheap first look: whether query pkt[0..len) asks for AXFR or IXFR (an
+ * uncompressed question name, as queries have). */
+static inline bool xfr_maybe(const uint8_t *pkt, size_t len)
+{
+	size_t p = DNS_HEADER_SIZE;
+
+	while (p < len && pkt[p] != 0 && pkt[p] < 64)
+		p += (size_t)pkt[p] + 1;
+	if (p + 3 > len || pkt[p] != 0)
+		return false;
+	return pkt[p + 1] == 0 && (pkt[p + 2] == DNS_T_AXFR || pkt[p + 2] == DNS_T_IXFR);
+}
+
+int xfr_take(struct server *srv, int fd, const uint8_t *pkt, size_t len, const uint8_t *pending,
+	     size_t npending, uint8_t *out, size_t cap, size_t *outlen);
+
+#endif
