@@ -3,7 +3,8 @@
 # Without root it prints the exact apt-get command and fails.
 set -eu
 PKGS="gcc make pkgconf libldns-dev liblmdb-dev libmicrohttpd-dev libjansson-dev libinih-dev
-libcmocka-dev zlib1g-dev python3-pytest python3-dnspython bind9-dnsutils lmdb-utils
+libcmocka-dev zlib1g-dev libssl-dev python3-pytest python3-dnspython bind9-dnsutils lmdb-utils
+nsd knot knot-dnsutils
 ${EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
