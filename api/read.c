@@ -15,6 +15,7 @@
 #include "response.h"
 #include "timeutil.h"
 #include "txt.h"
+#include "zonemap.h"
 
 #define LOOKUP_HISTORY 10 /* history records per zone in a lookup */
 
@@ -62,24 +63,6 @@ void read_openapi(struct api *a, const struct api_call *c, struct api_response *
 
 /* --- zones --- */
 
-/* The serial dnsbld answers in zone zc's SOA: the store's, or for a combined zone
- * the sum of its members' (0 for a zone never written). */
-static uint32_t zone_serial(struct store_reader *rd, const struct config *cfg,
-			    const struct zone_config *zc)
-{
-	struct store_zone rec;
-	uint32_t serial = 0;
-
-	if (zc->type != ZONE_TYPE_COMBINED)
-		return store_zone_get(rd, zc->name, &rec) == 0 ? rec.serial : 0;
-	for (unsigned m = 0; m < zc->member_count; m++) {
-		const struct zone_config *mc = config_zone(cfg, zc->members[m]);
-		if (mc != NULL && mc->type != ZONE_TYPE_COMBINED)
-			serial += zone_serial(rd, cfg, mc);
-	}
-	return serial;
-}
-
 /* The object of zone zc in GET /v1/zones. */
 static json_t *zone_json(struct store_reader *rd, const struct config *cfg,
 			 const struct zone_config *zc)
@@ -94,7 +77,7 @@ static json_t *zone_json(struct store_reader *rd, const struct config *cfg,
 		"code", render_code(zc->a), "txt", zc->txt[0] ? json_string(zc->txt) : json_null(),
 		"entries", (json_int_t)(present ? store_zone_count(rd, &rec) : 0), "tombstones",
 		(json_int_t)(present ? store_tomb_count(rd, &rec) : 0), "serial",
-		(json_int_t)zone_serial(rd, cfg, zc));
+		(json_int_t)zonemap_serial(rd, cfg, zc));
 	if (zc->type == ZONE_TYPE_COMBINED) {
 		json_t *members = json_array();
 		for (unsigned m = 0; m < zc->member_count; m++)

@@ -73,8 +73,10 @@ static enum answer_kind combined_decide(struct answer_ctx *ctx, const struct zon
 	return plan->nvalues > 0 ? ANSWER_LISTED : below_some ? ANSWER_NODATA : ANSWER_NXDOMAIN;
 }
 
-/* The serial of zone zi's SOA: its store serial; for a combined zone the sum of its
- * members' (which grows whenever one of them changes). */
+/* The serial of zone zi's SOA: its store serial plus its exempt allowlist's, whose
+ * changes change its answers too; for a combined zone the sum of its members' (which
+ * grows whenever one of them changes). lib/zonemap's zonemap_serial is the same sum,
+ * so that secondaries see the serial dnsbld answers. */
 static uint32_t zone_serial(struct answer_ctx *ctx, unsigned zi)
 {
 	const struct zone *z = &ctx->zones->zones[zi];
@@ -82,7 +84,12 @@ static uint32_t zone_serial(struct answer_ctx *ctx, unsigned zi)
 
 	if (z->cfg->type != ZONE_TYPE_COMBINED) {
 		const struct store_zone *zrec = zone_state_get(ctx, zi);
-		return zrec != NULL ? zrec->serial : 0;
+		serial = zrec != NULL ? zrec->serial : 0;
+		if (z->exempt >= 0) {
+			const struct store_zone *erec = zone_state_get(ctx, (unsigned)z->exempt);
+			serial += erec != NULL ? erec->serial : 0;
+		}
+		return serial;
 	}
 	for (unsigned i = 0; i < z->member_count; i++)
 		serial += zone_serial(ctx, z->members[i]);

@@ -192,8 +192,12 @@ uint32_t zonemap_serial(struct store_reader *r, const struct config *cfg,
 	struct store_zone rec;
 	uint32_t serial = 0;
 
-	if (zc->type != ZONE_TYPE_COMBINED)
-		return store_zone_get(r, zc->name, &rec) == 0 ? rec.serial : 0;
+	if (zc->type != ZONE_TYPE_COMBINED) {
+		serial = store_zone_get(r, zc->name, &rec) == 0 ? rec.serial : 0;
+		if (zc->exempt[0] != '\0' && store_zone_get(r, zc->exempt, &rec) == 0)
+			serial += rec.serial;
+		return serial;
+	}
 	for (unsigned i = 0; i < zc->member_count; i++) {
 		const struct zone_config *mc = config_zone(cfg, zc->members[i]);
 		if (mc != NULL && mc->type != ZONE_TYPE_COMBINED)

@@ -57,8 +57,10 @@ struct zonemap_stats {
 int zonemap_run(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		uint32_t now, zonemap_emit_fn fn, void *arg, struct zonemap_stats *st);
 
-/* The serial of zone zc in r's snapshot: its store serial, a combined zone's the sum
- * of its members' (what dnsbld's SOA answers). Zones never written count 0. */
+/* The serial of zone zc in r's snapshot: its store serial plus its exempt
+ * allowlist's, a combined zone's the sum of its members' (what dnsbld's SOA
+ * answers), so that every change to its answers changes it. Zones never written
+ * count 0. */
 uint32_t zonemap_serial(struct store_reader *r, const struct config *cfg,
 			const struct zone_config *zc);
 

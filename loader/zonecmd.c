@@ -15,6 +15,7 @@
 #include "feed.h"
 #include "store.h"
 #include "timeutil.h"
+#include "zonemap.h"
 
 enum { EXIT_OK = 0, EXIT_FINDING = 1, EXIT_FAIL = 2 };
 
@@ -350,7 +351,8 @@ int cmd_stats(const struct config *cfg, const char *zone)
 	}
 	printf("zone: %s\nserial: %u\nentries: %llu\nlisted: %llu\npending: %llu\n"
 	       "excluded: %llu\nexpired: %llu\ntombstones: %llu\nhistory: %llu\n",
-	       zc->name, z.serial, (unsigned long long)x.entries, (unsigned long long)x.listed,
+	       zc->name, zonemap_serial(r, cfg, zc), (unsigned long long)x.entries,
+	       (unsigned long long)x.listed,
 	       (unsigned long long)x.pending, (unsigned long long)x.excluded,
 	       (unsigned long long)x.expired, (unsigned long long)tombs,
 	       (unsigned long long)history);

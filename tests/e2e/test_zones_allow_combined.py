@@ -329,13 +329,26 @@ def test_exempt_changes_take_effect_at_once(make_server):
 
     yes, no = (True, True), (False, False)
     assert set(state().values()) == {yes}
+    serials = {z: t.soa_serial(s, z) for z in (SBL, DBL)}
+
+    def advanced():
+        """A change to the allowlist changes the blocklist's answers, so its SOA
+        serial (and what stats says) must advance too: secondaries poll it."""
+        for z in (SBL, DBL):
+            new = t.soa_serial(s, z)
+            assert serial_newer(new, serials[z]), (z, new, serials[z])
+            assert t.stat(s, z, "serial") == new, z
+            serials[z] = new
+
     s.load(WL, "192.0.2.50\n198.18.1.1\n2001:db8:50::/64\n")
     s.load(DWL, "spam.test\na.spamtree.test\n")
+    advanced()
     assert state() == {"192.0.2.50": no, "198.18.1.1": no, "198.18.1.2": yes,
                        "2001:db8:50::1": no, "spam.test": no, "a.spamtree.test": no,
                        "b.spamtree.test": yes}
     t.loader_ok(s, "delist", WL, "192.0.2.50")
     t.loader_ok(s, "delist", DWL, "spam.test")
+    advanced()
     st = state()
     assert st["192.0.2.50"] == yes and st["spam.test"] == yes and st["198.18.1.1"] == no, st
     # replacing the allowlist's content (one transaction)
