@@ -136,8 +136,13 @@ void answer_decide(struct answer_ctx *ctx, const uint8_t *pkt, const struct dns_
 		return;
 	}
 	int zi = -1;
-	if (q->qclass == DNS_C_IN && q->qtype != DNS_T_AXFR && q->qtype != DNS_T_IXFR)
+	/* AXFR is TCP only (dnsbld/xfr.c takes it there); an IXFR over UDP gets the SOA
+	 * alone at the apex (RFC 1995 2: the difference never fits, ask over TCP) */
+	if (q->qclass == DNS_C_IN && q->qtype != DNS_T_AXFR)
 		zi = zone_table_find(ctx->zones, qname, q->label_off, q->nlabels);
+	if (zi >= 0 && q->qtype == DNS_T_IXFR &&
+	    q->nlabels != ctx->zones->zones[zi].apex_labels)
+		zi = -1;
 	if (zi < 0) {
 		plan_error(plan, DNS_R_REFUSED); /* not ours, or not a query we answer */
 		return;

@@ -83,7 +83,7 @@ static bool put_apex(struct response *r, const struct answer_plan *plan, uint16_
 {
 	const struct zone *z = plan->zone;
 
-	if (qtype == DNS_T_SOA || qtype == DNS_T_ANY) {
+	if (qtype == DNS_T_SOA || qtype == DNS_T_ANY || qtype == DNS_T_IXFR) {
 		put_soa(r, z, plan->apex_off, plan->serial, z->ttl);
 		r->ancount++;
 		return true;

@@ -299,8 +299,8 @@ static inline uint32_t store_serial(const char *zone)
 	return rc == 0 ? z.serial : 0;
 }
 
-/* The zone a name is answered from, its SOA serial (a combined zone's: the sum of its
- * members') and its negative TTL. */
+/* The zone a name is answered from, its SOA serial (its own plus its exempt
+ * allowlist's; a combined zone's: the sum of its members') and its negative TTL. */
 static const struct zone_config *zone_of(const char *name, char *apex, size_t size)
 {
 	const struct zone_config *best = NULL;
@@ -322,10 +322,10 @@ static const struct zone_config *zone_of(const char *name, char *apex, size_t si
 static inline uint32_t zone_serial(const struct zone_config *z)
 {
 	if (z->type != ZONE_TYPE_COMBINED)
-		return store_serial(z->name);
+		return store_serial(z->name) + (z->exempt[0] ? store_serial(z->exempt) : 0);
 	uint32_t s = 0;
 	for (unsigned i = 0; i < z->member_count; i++)
-		s += store_serial(z->members[i]);
+		s += zone_serial(config_zone(&cfg, z->members[i]));
 	return s;
 }
 

@@ -206,6 +206,44 @@ static void test_any(void **state)
 	ldns_pkt_free(p);
 }
 
+/* Over UDP, AXFR is refused and an IXFR at the apex gets the SOA alone (RFC 1995 2:
+ * use TCP), with the serial an SOA query gets; elsewhere IXFR is refused. */
+static void test_transfer_types_over_udp(void **state)
+{
+	(void)state;
+	ldns_pkt *soa = ask("bl.example", DNS_T_SOA, NULL);
+	assert_non_null(soa);
+	assert_int_equal(ldns_pkt_ancount(soa), 1);
+	uint32_t serial = ldns_rdf2native_int32(
+		ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(soa), 0), 2));
+	ldns_pkt_free(soa);
+
+	ldns_pkt *p = ask("bl.example", DNS_T_IXFR, NULL);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_aa(p));
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_int_equal(ldns_pkt_nscount(p), 0);
+	ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_SOA);
+	assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)), serial);
+	ldns_pkt_free(p);
+
+	p = ask("bl.example", DNS_T_AXFR, NULL);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	p = ask("2.0.0.127.bl.example", DNS_T_IXFR, NULL);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+	p = ask("not-ours.example", DNS_T_IXFR, NULL);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+}
+
 /* A delisting is answered by the next batch. */
 static void test_delist_immediate(void **state)
 {
@@ -337,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_any),
+		cmocka_unit_test(test_transfer_types_over_udp),
 		cmocka_unit_test(test_delist_immediate),
 		cmocka_unit_test(test_random_queries),
 		cmocka_unit_test(test_zone_table_find),
