@@ -14,6 +14,7 @@
 #include "answer.h"
 #include "err.h"
 #include "log.h"
+#include "notify.h"
 #include "tcp.h"
 #include "udp.h"
 #include "worker.h"
@@ -141,6 +142,8 @@ static void join_all(struct server *srv)
 			pthread_join(srv->tcp[w].thread, NULL);
 		srv->tcp[w].started = false;
 	}
+	notifier_stop(srv->notifier); /* it too sees the stop pipe hang up */
+	srv->notifier = NULL;
 }
 
 int server_start(struct server *srv)
@@ -158,6 +161,12 @@ int server_start(struct server *srv)
 			join_all(srv);
 			return DNSBL_EIO;
 		}
+	}
+	if (notifier_needed(srv->cfg) &&
+	    notifier_start(&srv->notifier, srv->cfg, srv->zones, srv->store, srv->stop_pipe[0]) <
+		    0) {
+		join_all(srv);
+		return DNSBL_EIO;
 	}
 	return 0;
 }

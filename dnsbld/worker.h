@@ -16,6 +16,7 @@
 
 struct udp_worker;
 struct tcp_worker;
+struct notifier;
 
 struct server {
 	const struct config *cfg;
@@ -31,6 +32,7 @@ struct server {
 	atomic_bool stopping;
 	atomic_uint tcp_active; /* connections open across all workers */
 	atomic_uint xfr_active; /* transfer threads running (dnsbld/xfr.c) */
+	struct notifier *notifier; /* NULL when no zone has notify targets */
 };
 
 /* Returns the monotonic clock in milliseconds. */

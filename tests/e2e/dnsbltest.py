@@ -171,7 +171,8 @@ def config_text(db, listen, zones, server_opts=None, extra=""):
     for name, z in zones.items():
         lines.append("")
         lines.append(f"[zone {name}]")
-        for k in ("type", "policy", "ttl", "a", "txt", "soa", "ns"):
+        std = ("type", "policy", "ttl", "a", "txt", "soa", "ns")
+        for k in std + tuple(k for k in z if k not in std):
             if k in z and z[k] is not None:
                 lines.append(f"{k} = {z[k]}")
     text = "\n".join(lines) + "\n"
