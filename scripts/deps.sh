@@ -21,5 +21,21 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
+# nsd and knot are only test tools here: their packages must not start (or enable) a
+# system service on port 53. A policy-rc.d that says "no" does that for the install.
+guard=""
+case "$missing" in *nsd*|*knot*)
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		guard=1
+	fi ;;
+esac
 # shellcheck disable=SC2086
-apt-get install -y --no-install-recommends $missing
+apt-get install -y --no-install-recommends $missing || { [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+if [ -n "$guard" ]; then
+	rm -f /usr/sbin/policy-rc.d
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable nsd knot >/dev/null 2>&1 || true
+	fi
+fi
