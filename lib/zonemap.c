@@ -2,6 +2,7 @@
  * exemption lists, and the A and TXT records of an answer (see zonemap_impl.h). */
 #include "zonemap_impl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dname.h"
@@ -161,16 +162,58 @@ static int members_load(struct zm_run *run, const struct config *cfg,
 int zonemap_run(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		uint32_t now, zonemap_emit_fn fn, void *arg, struct zonemap_stats *st)
 {
+	return zonemap_run_view(r, cfg, zc, NULL, now, fn, arg, st);
+}
+
+static int change_cmp(const void *pa, const void *pb)
+{
+	const struct zonemap_change *a = pa, *b = pb;
+
+	if (a->key.family != b->key.family)
+		return (int)a->key.family - (int)b->key.family;
+	int c = memcmp(a->key.addr, b->key.addr, a->key.family == ADDR_FAMILY_V6 ? 16 : 4);
+	if (c != 0)
+		return c;
+	if (a->key.len != b->key.len)
+		return (int)a->key.len - (int)b->key.len;
+	return a < b ? -1 : a > b; /* stable: the first change of a key comes first */
+}
+
+size_t zonemap_changes_sort(struct zonemap_change *changes, size_t n)
+{
+	size_t out = 0;
+
+	qsort(changes, n, sizeof(*changes), change_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct entry_key *k = &changes[i].key;
+		if (out > 0) {
+			const struct entry_key *prev = &changes[out - 1].key;
+			if (k->family == prev->family && k->len == prev->len &&
+			    memcmp(k->addr, prev->addr, k->family == ADDR_FAMILY_V6 ? 16 : 4) == 0)
+				continue;
+		}
+		changes[out++] = changes[i];
+	}
+	return out;
+}
+
+int zonemap_run_view(struct store_reader *r, const struct config *cfg,
+		     const struct zone_config *zc, const struct zonemap_overlay *ov, uint32_t now,
+		     zonemap_emit_fn fn, void *arg, struct zonemap_stats *st)
+{
 	static _Thread_local struct zm_run run; /* its TXT scratch is large */
 	int rc;
 
 	memset(&run.st, 0, sizeof(run.st));
 	run.r = r;
 	run.now = now;
+	run.ov = ov;
 	run.fn = fn;
 	run.arg = arg;
 	if ((rc = members_load(&run, cfg, zc)) < 0)
 		return rc;
+	if (run.type == ZONE_TYPE_NAME && ov != NULL)
+		return DNSBL_EINVAL; /* the name walk asks lib/listing, which sees the snapshot */
 	if (run.type == ZONE_TYPE_NAME) {
 		rc = zm_walk_names(&run);
 	} else {

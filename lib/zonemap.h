@@ -57,6 +57,55 @@ struct zonemap_stats {
 int zonemap_run(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		uint32_t now, zonemap_emit_fn fn, void *arg, struct zonemap_stats *st);
 
+/* An entry as an older view of the store had it (what a secondary holds for an older
+ * serial: IXFR undoes the journal's later changes over the current snapshot). */
+struct zonemap_change {
+	struct entry_key key;   /* an IP prefix */
+	bool existed;           /* false: absent in the older view */
+	struct store_entry old; /* the older entry when existed; texts must outlive the run */
+};
+
+/* The older entries of one store zone (a member's block list or exemption list). */
+struct zonemap_source_changes {
+	uint16_t zone_id;                     /* the store zone's id */
+	size_t count;
+	const struct zonemap_change *changes; /* sorted by zonemap_changes_sort */
+};
+
+/* An older view: every source zone whose entries differ from the snapshot's. */
+struct zonemap_overlay {
+	unsigned nsources;
+	struct zonemap_source_changes src[2 * CONFIG_MAX_MEMBERS];
+};
+
+/* Sorts changes[0..n) into the order the walk reads entries (family, address,
+ * prefix length); a key given twice keeps its first change. Returns the count left. */
+size_t zonemap_changes_sort(struct zonemap_change *changes, size_t n);
+
+/* zonemap_run over an older view: the snapshot's entries with ov's changes undone,
+ * decided at time now. Only ip zones (and combined ones of ip members): for a name
+ * zone returns DNSBL_EINVAL without emitting anything. ov may be NULL (the snapshot). */
+int zonemap_run_view(struct store_reader *r, const struct config *cfg,
+		     const struct zone_config *zc, const struct zonemap_overlay *ov, uint32_t now,
+		     zonemap_emit_fn fn, void *arg, struct zonemap_stats *st);
+
+struct zonemap_diff_stats {
+	uint64_t old_records, new_records; /* in each view */
+	uint64_t deleted, added;           /* emitted */
+};
+
+/* IXFR's difference between zone zc's records in the older view ov (decided at time
+ * old_now) and in the snapshot (at new_now): fn gets each record only the older view
+ * has, then once rr == NULL, then each record only the snapshot has. Walks each view
+ * twice and keeps a digest per distinct record (about 25 bytes). Returns 0,
+ * DNSBL_ERANGE when the views hold more than max_records distinct records (found
+ * before anything is emitted: the caller sends the whole zone), DNSBL_EINVAL
+ * for name zones, the callback's first non-zero result, DNSBL_ENOMEM or store
+ * errors. Fills *st when not NULL. */
+int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
+		 const struct zonemap_overlay *ov, uint32_t old_now, uint32_t new_now,
+		 uint64_t max_records, zonemap_emit_fn fn, void *arg, struct zonemap_diff_stats *st);
+
 /* The serial of zone zc in r's snapshot: its store serial plus its exempt
  * allowlist's, a combined zone's the sum of its members' (what dnsbld's SOA
  * answers), so that every change to its answers changes it. Zones never written

@@ -41,6 +41,7 @@ struct zm_val {
 struct zm_run {
 	struct store_reader *r;
 	uint32_t now;
+	const struct zonemap_overlay *ov; /* NULL: the snapshot as it is */
 	unsigned nmembers;
 	struct zm_member members[CONFIG_MAX_MEMBERS];
 	enum zone_type type; /* ip or name (a combined zone's members') */

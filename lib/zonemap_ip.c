@@ -44,7 +44,8 @@ struct zm_frame {
 	unsigned nents, cap;
 };
 
-/* One merged input: a walk of one source's entries. */
+/* One merged input: a walk of one source's entries, with an older view's changes
+ * (zonemap_run_view) read in their place. */
 struct zm_stream {
 	struct store_walk *w;
 	int src;        /* source index */
@@ -52,6 +53,10 @@ struct zm_stream {
 	bool live;
 	struct zm_ent head;
 	struct entry_key at; /* head's place in the walk (the mapped form) */
+	const struct zonemap_change *ov, *ov_end; /* the older view's, in walk order */
+	bool store_live;      /* the snapshot's next entry, read ahead: */
+	struct entry_key store_k;
+	struct store_entry store_e;
 };
 
 struct zm_ipwalk {
@@ -113,13 +118,59 @@ static bool prefix_has(const uint8_t *addr, unsigned bits, const struct entry_ke
 
 /* --- streams --- */
 
+static int overlay_cmp(const struct entry_key *a, const struct entry_key *b)
+{
+	int c = memcmp(a->addr, b->addr, a->family == ADDR_FAMILY_V6 ? 16 : 4);
+	return c != 0 ? c : (int)a->len - (int)b->len;
+}
+
+static int store_read_ahead(struct zm_stream *s)
+{
+	int rc = store_walk_next(s->w, &s->store_k, &s->store_e);
+
+	s->store_live = rc == 1;
+	return rc < 0 ? rc : 0;
+}
+
+/* The stream's next entry in the view: the snapshot's, or where the older view
+ * changed a key, the older entry (or nothing). Returns 1, 0 at the end, or < 0. */
+static int view_next(struct zm_stream *s, struct entry_key *k, struct store_entry *e)
+{
+	int rc;
+
+	for (;;) {
+		bool have_ov = s->ov < s->ov_end;
+		if (!have_ov) {
+			if (!s->store_live)
+				return 0;
+			*k = s->store_k;
+			*e = s->store_e;
+			return (rc = store_read_ahead(s)) < 0 ? rc : 1;
+		}
+		int c = s->store_live ? overlay_cmp(&s->ov->key, &s->store_k) : -1;
+		if (c > 0) {
+			*k = s->store_k;
+			*e = s->store_e;
+			return (rc = store_read_ahead(s)) < 0 ? rc : 1;
+		}
+		const struct zonemap_change *ch = s->ov++;
+		if (c == 0 && (rc = store_read_ahead(s)) < 0)
+			return rc;
+		if (ch->existed) {
+			*k = ch->key;
+			*e = ch->old;
+			return 1;
+		}
+	}
+}
+
 static int stream_advance(struct zm_ipwalk *w, struct zm_stream *s)
 {
 	struct entry_key k;
 	struct store_entry e;
 	int rc;
 
-	while ((rc = store_walk_next(s->w, &k, &e)) == 1) {
+	while ((rc = view_next(s, &k, &e)) == 1) {
 		int st = store_entry_state(&e, w->run->now);
 		if (st != STORE_STATE_LISTED && st != STORE_STATE_EXCLUDED)
 			continue;
@@ -143,6 +194,28 @@ static int stream_advance(struct zm_ipwalk *w, struct zm_stream *s)
 	return rc;
 }
 
+/* Points s at the older view's changes of zone z in family, if any. */
+static void stream_overlay(const struct zm_ipwalk *w, struct zm_stream *s,
+			   const struct store_zone *z, uint8_t family)
+{
+	const struct zonemap_overlay *ov = w->run->ov;
+
+	s->ov = s->ov_end = NULL;
+	for (unsigned i = 0; ov != NULL && i < ov->nsources; i++) {
+		const struct zonemap_source_changes *sc = &ov->src[i];
+		if (sc->zone_id != z->id)
+			continue;
+		size_t lo = 0, hi;
+		while (lo < sc->count && sc->changes[lo].key.family < family)
+			lo++;
+		for (hi = lo; hi < sc->count && sc->changes[hi].key.family == family; hi++)
+			;
+		s->ov = sc->changes + lo;
+		s->ov_end = sc->changes + hi;
+		return;
+	}
+}
+
 static int stream_open(struct zm_ipwalk *w, const struct store_zone *z, uint8_t family,
 		       int src, bool mapped)
 {
@@ -154,6 +227,9 @@ static int stream_open(struct zm_ipwalk *w, const struct store_zone *z, uint8_t 
 	w->nstreams++;
 	s->src = src;
 	s->mapped = mapped;
+	stream_overlay(w, s, z, family);
+	if ((rc = store_read_ahead(s)) < 0)
+		return rc;
 	return stream_advance(w, s);
 }
 

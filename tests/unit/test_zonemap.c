@@ -549,6 +549,230 @@ static void test_dollar_in_wildcards(void **state)
 	assert_string_equal(a.values[0], "v6 2001:db8::5");
 }
 
+/* --- older views (IXFR) --- */
+
+struct recset {
+	char (*line)[1000];
+	size_t n;
+};
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static int collect_line(void *arg, const struct zonemap_rr *r)
+{
+	struct recset *rs = arg;
+	if (r == NULL) {
+		snprintf(rs->line[rs->n++], 1000, "--");
+		return 0;
+	}
+	size_t before = nrrs;
+	collect_rr(NULL, r);
+	struct rr *x = &rrs[before];
+	snprintf(rs->line[rs->n++], 1000, "%s %u %s", x->owner, x->type, x->value);
+	nrrs = before;
+	return 0;
+}
+
+static void view_records(struct store_reader *r, const char *zone,
+			 const struct zonemap_overlay *ov, struct recset *rs)
+{
+	static char apex[300];
+	snprintf(apex, sizeof(apex), "%s.", zone);
+	apex_now = apex;
+	nrrs = 0;
+	rs->n = 0;
+	assert_int_equal(zonemap_run_view(r, &cfg, config_zone(&cfg, zone), ov, now0, collect_line,
+					  rs, NULL), 0);
+	qsort(rs->line, rs->n, sizeof(rs->line[0]), line_cmp);
+}
+
+static bool recset_equal(const struct recset *a, const struct recset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->line[i], b->line[i]) != 0)
+			return false;
+	return true;
+}
+
+#define MAX_CHANGES 400
+
+struct zone_changes {
+	const char *zone;
+	struct store_zone rec;
+	struct entry_key keys[MAX_CHANGES];
+	size_t n;
+	struct zonemap_change ch[MAX_CHANGES];
+};
+
+static int pick_cb(const struct entry_key *k, const struct store_entry *e, void *arg)
+{
+	(void)e;
+	struct zone_changes *zc = arg;
+	if (zc->n < MAX_CHANGES / 2 && rnd() % 4 == 0)
+		zc->keys[zc->n++] = *k;
+	return 0;
+}
+
+/* Changes a quarter of some zones' entries (deleted, given another A, turned into
+ * exclusions) and adds new ones in one commit; then the view with the changes undone
+ * must give the records from before, and zonemap_diff applied to them the records
+ * after. */
+static void test_older_view_and_diff(void **state)
+{
+	(void)state;
+	static struct zone_changes zch[4] = {
+		{ .zone = "r4.test" }, { .zone = "rw.test" }, { .zone = "r4b.test" },
+		{ .zone = "r6.test" },
+	};
+	static const char *const checked[] = { "r4.test", "rc.test", "r6.test" };
+	static struct recset before[3], after[3], view[3], diff;
+	for (int i = 0; i < 3; i++) {
+		before[i].line = calloc(MAX_RRS / 4, 1000);
+		after[i].line = calloc(MAX_RRS / 4, 1000);
+		view[i].line = calloc(MAX_RRS / 4, 1000);
+	}
+	diff.line = calloc(MAX_RRS / 4, 1000);
+
+	struct store_reader *old;
+	assert_int_equal(store_reader_new(S, &old), 0);
+	assert_int_equal(store_reader_begin(old), 0);
+	for (int i = 0; i < 3; i++)
+		view_records(old, checked[i], NULL, &before[i]);
+	for (int z = 0; z < 4; z++) {
+		assert_int_equal(store_zone_get(old, zch[z].zone, &zch[z].rec), 0);
+		assert_int_equal(store_foreach(old, &zch[z].rec, pick_cb, &zch[z]), 0);
+	}
+
+	struct store_writer *w;
+	assert_int_equal(store_writer_begin(S, &w), 0);
+	for (int z = 0; z < 4; z++) {
+		struct zone_changes *c = &zch[z];
+		struct store_zone *wz;
+		assert_int_equal(store_writer_zone(w, c->zone, &wz), 0);
+		size_t picked = c->n;
+		for (size_t i = 0; i < picked; i++) {
+			unsigned what = rnd() % 3;
+			if (what == 0) {
+				assert_int_equal(store_delete(w, wz, &c->keys[i]), 0);
+				continue;
+			}
+			struct store_put put = { .flags = what == 1 ? STORE_F_A : STORE_F_EXCLUDE,
+						 .a = A4(127, 0, 0, 9), .seen = now0, .hits = 1,
+						 .actor = STORE_ACTOR_OPERATOR };
+			assert_int_equal(store_merge(w, wz, &c->keys[i], &put, NULL), 0);
+		}
+		/* and new entries: random prefixes in the same regions */
+		for (unsigned i = 0; i < 30 && c->n < MAX_CHANGES; i++) {
+			struct entry_key k = c->keys[rnd() % (picked ? picked : 1)];
+			if (picked == 0)
+				break;
+			unsigned bits = k.family == ADDR_FAMILY_V6 ? 128 : 32;
+			k.len = (uint8_t)(k.len + rnd() % (bits - k.len + 1));
+			k.addr[rnd() % (bits / 8)] ^= (uint8_t)rnd();
+			for (unsigned b = k.len; b < bits; b++)
+				k.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			struct store_put put = { .flags = rnd() % 4 ? 0 : STORE_F_EXCLUDE,
+						 .seen = now0, .hits = 1 };
+			assert_int_equal(store_merge(w, wz, &k, &put, NULL), 0);
+			c->keys[c->n++] = k;
+		}
+	}
+	assert_int_equal(store_writer_commit(w), 0);
+
+	/* the older view: each changed key's entry in the old snapshot */
+	struct zonemap_overlay ov = { 0 };
+	for (int z = 0; z < 4; z++) {
+		struct zone_changes *c = &zch[z];
+		for (size_t i = 0; i < c->n; i++) {
+			c->ch[i].key = c->keys[i];
+			c->ch[i].existed =
+				store_entry_get(old, &c->rec, &c->keys[i], &c->ch[i].old) == 0;
+		}
+		size_t n = zonemap_changes_sort(c->ch, c->n);
+		ov.src[ov.nsources++] = (struct zonemap_source_changes){ c->rec.id, n, c->ch };
+	}
+
+	struct store_reader *now;
+	assert_int_equal(store_reader_new(S, &now), 0);
+	assert_int_equal(store_reader_begin(now), 0);
+	unsigned changed = 0;
+	for (int i = 0; i < 3; i++) {
+		view_records(now, checked[i], NULL, &after[i]);
+		view_records(now, checked[i], &ov, &view[i]);
+		assert_true(recset_equal(&view[i], &before[i]));
+		changed += !recset_equal(&after[i], &before[i]);
+
+		/* the diff, applied to the records from before, gives those after */
+		diff.n = 0;
+		nrrs = 0;
+		struct zonemap_diff_stats st;
+		assert_int_equal(zonemap_diff(now, &cfg, config_zone(&cfg, checked[i]), &ov, now0,
+					      now0, 1000000, collect_line, &diff, &st), 0);
+		assert_int_equal(st.old_records, before[i].n);
+		assert_int_equal(st.new_records, after[i].n);
+		assert_int_equal(st.deleted + st.added + 1, diff.n);
+		size_t sep = st.deleted;
+		assert_string_equal(diff.line[sep], "--");
+		static struct recset applied;
+		if (applied.line == NULL)
+			applied.line = calloc(MAX_RRS / 4, 1000);
+		applied.n = 0;
+		for (size_t k = 0; k < before[i].n; k++) {
+			bool deleted = false;
+			for (size_t d = 0; d < sep && !deleted; d++)
+				deleted = strcmp(before[i].line[k], diff.line[d]) == 0;
+			if (!deleted)
+				memcpy(applied.line[applied.n++], before[i].line[k], 1000);
+		}
+		for (size_t a = sep + 1; a < diff.n; a++)
+			memcpy(applied.line[applied.n++], diff.line[a], 1000);
+		qsort(applied.line, applied.n, sizeof(applied.line[0]), line_cmp);
+		assert_true(recset_equal(&applied, &after[i]));
+		print_message("%s: %zu records before, %zu after: %llu deleted, %llu added\n",
+			      checked[i], before[i].n, after[i].n, (unsigned long long)st.deleted,
+			      (unsigned long long)st.added);
+		/* over the limit: nothing emitted, the caller sends the zone */
+		diff.n = 0;
+		assert_int_equal(zonemap_diff(now, &cfg, config_zone(&cfg, checked[i]), &ov, now0,
+					      now0, before[i].n / 2, collect_line, &diff, NULL),
+				 DNSBL_ERANGE);
+		assert_int_equal(diff.n, 0);
+	}
+	assert_int_equal(changed, 3);
+	store_reader_end(now);
+	store_reader_free(now);
+	store_reader_end(old);
+	store_reader_free(old);
+	for (int i = 0; i < 3; i++) {
+		free(before[i].line);
+		free(after[i].line);
+		free(view[i].line);
+	}
+	free(diff.line);
+}
+
+/* Name zones have no older view (the name walk asks lib/listing, which reads the
+ * snapshot): the caller sends the whole zone. */
+static void test_no_older_view_for_names(void **state)
+{
+	(void)state;
+	struct zonemap_overlay ov = { 0 };
+	struct store_reader *r;
+	assert_int_equal(store_reader_new(S, &r), 0);
+	assert_int_equal(store_reader_begin(r), 0);
+	assert_int_equal(zonemap_run_view(r, &cfg, config_zone(&cfg, "dbl.example"), &ov, now0,
+					  collect_rr, NULL, NULL), DNSBL_EINVAL);
+	assert_int_equal(zonemap_diff(r, &cfg, config_zone(&cfg, "dbl.example"), &ov, now0, now0,
+				      1000, collect_rr, NULL, NULL), DNSBL_EINVAL);
+	store_reader_end(r);
+	store_reader_free(r);
+}
+
 int main(void)
 {
 	rrs = calloc(MAX_RRS, sizeof(*rrs));
@@ -558,9 +782,11 @@ int main(void)
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_fixed_zones),
 		cmocka_unit_test(test_dollar_in_wildcards),
+		cmocka_unit_test(test_no_older_view_for_names),
 	};
 	const struct CMUnitTest random[] = {
 		cmocka_unit_test(test_random_zones),
+		cmocka_unit_test(test_older_view_and_diff),
 	};
 	int failed = cmocka_run_group_tests_name("zonemap fixed", fixed, group_setup, group_teardown);
 	failed += cmocka_run_group_tests_name("zonemap random", random, random_setup,

@@ -1,0 +1,186 @@
+/* zonemap_diff: the records that differ between an older view of a zone and the
+ * snapshot, for IXFR. The two walks do not emit in an order a merge could align
+ * (a frame writes its children after its subframes), so the records of both views
+ * go into one hash set of 128-bit record digests, each marked with the views that
+ * have it; each view is then walked again and what only it has is emitted. Memory:
+ * one slot (17 bytes, at most 70% full) per distinct record; the caller bounds it. */
+#include "zonemap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+#define IN_OLD 1
+#define IN_NEW 2
+#define EMITTED 4
+
+struct digest_set {
+	uint64_t *h1, *h2;
+	uint8_t *marks; /* 0: the slot is free */
+	size_t cap, count, max;
+};
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		h = mix64(h ^ v) + 0x9e3779b97f4a7c15ull;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t v = 0;
+	memcpy(&v, p, n);
+	return mix64(h ^ v ^ ((uint64_t)n << 56));
+}
+
+static void digest(const struct zonemap_rr *rr, uint64_t *h1, uint64_t *h2)
+{
+	uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
+	uint8_t sep[4] = { (uint8_t)(rr->type >> 8), (uint8_t)rr->type,
+			   (uint8_t)(rr->owner_len), (uint8_t)(rr->rdlen >> 8) };
+
+	a = hash_bytes(hash_bytes(hash_bytes(a, rr->owner, rr->owner_len), sep, 4), rr->rdata,
+		       rr->rdlen);
+	b = hash_bytes(hash_bytes(hash_bytes(b, sep, 4), rr->rdata, rr->rdlen), rr->owner,
+		       rr->owner_len);
+	*h1 = a;
+	*h2 = b | 1; /* never 0 */
+}
+
+static int set_alloc(struct digest_set *s, size_t cap)
+{
+	s->h1 = calloc(cap, sizeof(*s->h1));
+	s->h2 = calloc(cap, sizeof(*s->h2));
+	s->marks = calloc(cap, 1);
+	s->cap = cap;
+	s->count = 0;
+	return s->h1 && s->h2 && s->marks ? 0 : DNSBL_ENOMEM;
+}
+
+static void set_free(struct digest_set *s)
+{
+	free(s->h1);
+	free(s->h2);
+	free(s->marks);
+	s->h1 = s->h2 = NULL;
+	s->marks = NULL;
+}
+
+/* The slot of digest (h1, h2): its own, or the free one where it would go. */
+static size_t set_slot(const struct digest_set *s, uint64_t h1, uint64_t h2)
+{
+	size_t i = (size_t)h1 & (s->cap - 1);
+
+	while (s->marks[i] != 0 && (s->h1[i] != h1 || s->h2[i] != h2))
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static int set_grow(struct digest_set *s)
+{
+	struct digest_set n = { .max = s->max };
+	int rc = set_alloc(&n, s->cap * 2);
+
+	if (rc != 0) {
+		set_free(&n);
+		return rc;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (s->marks[i] == 0)
+			continue;
+		size_t j = set_slot(&n, s->h1[i], s->h2[i]);
+		n.h1[j] = s->h1[i];
+		n.h2[j] = s->h2[i];
+		n.marks[j] = s->marks[i];
+	}
+	n.count = s->count;
+	set_free(s);
+	*s = n;
+	return 0;
+}
+
+struct diff_pass {
+	struct digest_set *set;
+	uint8_t mark;      /* IN_OLD or IN_NEW */
+	bool emit;         /* second pass: emit what only this view has */
+	zonemap_emit_fn fn;
+	void *arg;
+	uint64_t records, emitted;
+};
+
+static int diff_rr(void *arg, const struct zonemap_rr *rr)
+{
+	struct diff_pass *p = arg;
+	struct digest_set *s = p->set;
+	uint64_t h1, h2;
+	int rc;
+
+	digest(rr, &h1, &h2);
+	p->records++;
+	if (!p->emit) {
+		if ((s->count + 1) * 10 > s->cap * 7 && (rc = set_grow(s)) != 0)
+			return rc;
+		size_t i = set_slot(s, h1, h2);
+		if (s->marks[i] == 0) {
+			if (s->count >= s->max)
+				return DNSBL_ERANGE;
+			s->h1[i] = h1;
+			s->h2[i] = h2;
+			s->count++;
+		}
+		s->marks[i] |= p->mark;
+		return 0;
+	}
+	size_t i = set_slot(s, h1, h2);
+	if (s->marks[i] != p->mark)
+		return 0; /* in both views, or already emitted (a record written twice) */
+	s->marks[i] |= EMITTED;
+	p->emitted++;
+	return p->fn(p->arg, rr);
+}
+
+int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
+		 const struct zonemap_overlay *ov, uint32_t old_now, uint32_t new_now,
+		 uint64_t max_records, zonemap_emit_fn fn, void *arg, struct zonemap_diff_stats *st)
+{
+	struct digest_set set = { .max = (size_t)max_records };
+	struct diff_pass old_pass = { .set = &set, .mark = IN_OLD, .fn = fn, .arg = arg };
+	struct diff_pass new_pass = { .set = &set, .mark = IN_NEW, .fn = fn, .arg = arg };
+	int rc;
+
+	if (zc->type == ZONE_TYPE_NAME)
+		return DNSBL_EINVAL;
+	if ((rc = set_alloc(&set, 1u << 16)) != 0)
+		goto out;
+	if ((rc = zonemap_run_view(r, cfg, zc, ov, old_now, diff_rr, &old_pass, NULL)) != 0 ||
+	    (rc = zonemap_run_view(r, cfg, zc, NULL, new_now, diff_rr, &new_pass, NULL)) != 0)
+		goto out;
+	if (st != NULL) {
+		st->old_records = old_pass.records;
+		st->new_records = new_pass.records;
+	}
+	old_pass.emit = new_pass.emit = true;
+	if ((rc = zonemap_run_view(r, cfg, zc, ov, old_now, diff_rr, &old_pass, NULL)) != 0 ||
+	    (rc = fn(arg, NULL)) != 0 ||
+	    (rc = zonemap_run_view(r, cfg, zc, NULL, new_now, diff_rr, &new_pass, NULL)) != 0)
+		goto out;
+	if (st != NULL) {
+		st->deleted = old_pass.emitted;
+		st->added = new_pass.emitted;
+	}
+out:
+	set_free(&set);
+	return rc;
+}
