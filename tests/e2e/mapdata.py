@@ -154,14 +154,19 @@ class DataSet:
         ip = Zone("ip.test", exempt="wl.test", txt="Listed in ip.test")
         two = Zone("two.test", a="127.0.0.10", txt="Listed in two.test",
                    extra={"list_threshold": 2, "list_window": "1h"})
-        dom = Zone("dom.test", type="name", a="127.0.1.2", txt="Domain listed in dom.test")
+        dom = Zone("dom.test", type="name", a="127.0.1.2", txt="Domain listed in dom.test",
+                   exempt="dwl.test")
+        dwl = Zone("dwl.test", type="name", policy="allow", a="127.0.15.5",
+                   txt="Known good domain")
+        dom2 = Zone("dom2.test", type="name", a="127.0.1.3", txt="Domain listed in dom2.test")
+        dzen = Zone("dzen.test", type="combined", members=("dom.test", "dom2.test"))
         dollar = Zone("dollar.test", a="127.0.0.4", txt="Listed: $ (see dollar.test)")
         zen = Zone("zen.test", type="combined", members=("ip.test", "two.test"))
-        for z in (ip, wl, two, zen, dom, dollar):
+        for z in (ip, wl, two, zen, dom, dwl, dom2, dzen, dollar):
             self.zones[z.name] = z
         self._ip_zone(ip, wl)
         self._two_zone(two, ip)
-        self._name_zone(dom)
+        self._name_zone(dom, dwl, dom2)
         self._dollar_zone(dollar)
 
     def _add(self, zone, key, **kw):
@@ -294,7 +299,7 @@ class DataSet:
         two.csv_entries.append(Entry("198.51.100.0/24",
                                      net=ipaddress.ip_network("198.51.100.0/24")))
 
-    def _name_zone(self, dom):
+    def _name_zone(self, dom, dwl, dom2):
         add = lambda key, **kw: self._add(dom, key, **kw)  # noqa: E731
         add("bad.example")                                    # the name only
         add("*.phish.example", a="127.0.1.4", txt="Phishing subdomain")
@@ -304,6 +309,8 @@ class DataSet:
         add("*.wild.example", a="127.0.1.7")
         add("safe.wild.example", exclude=True)
         add("also-safe.wild.example", exclude=True)
+        add(".gone.wild.example", exclude=True)       # the name and below: a placeholder
+        add("*.under.wild.example", exclude=True)     # below only
         add("own.wild.example", a="127.0.1.8", txt="Own value under a wildcard")
         add("a.b.c.d.e.deep.example", a="127.0.1.9", txt="Deep name")
         add("*.f.deep.example", a="127.0.1.10", no_txt=True)
@@ -316,6 +323,19 @@ class DataSet:
         add(".0.1.digits.example", a="127.0.1.15", txt="Digit labels")
         for i in range(30):
             add(f"spam{i:02d}-{self.rng.randrange(10**5)}.example")
+        # the allowlist: exempt below a wildcard (a placeholder), a name-only entry
+        self._add(dwl, ".good.wild.example")
+        self._add(dwl, "clean.phish.example", a="127.0.15.6")
+        self._add(dwl, "bad.example")
+        # a second list overlapping the first, for dzen.test
+        for key, kw in ((".phish.example", {"a": "127.0.1.40", "txt": "Phish in two"}),
+                        ("bad.example", {"a": "127.0.1.2"}),
+                        ("*.wild.example", {"a": "127.0.1.41", "txt": "Wild in two"}),
+                        ("safe.wild.example", {"txt": "Safe is listed in two"}),
+                        ("a.b.c.d.e.deep.example", {"a": "127.0.1.42"}),
+                        ("*.e.deep.example", {"a": "127.0.1.43"}),
+                        ("other.example", {})):
+            self._add(dom2, key, **kw)
         self.name_keys = [e.key for e in dom.entries]
 
     def _dollar_zone(self, dz):
@@ -411,7 +431,8 @@ class DataSet:
 
     def _name_samples(self, z, rng):
         names = set()
-        for e in z.entries:
+        others = self.zones[z.exempt].entries if z.exempt else []
+        for e in z.entries + others:
             base = e.key.lstrip("*").lstrip(".")
             labels = base.split(".")
             for i in range(len(labels)):
@@ -438,7 +459,19 @@ class DataSet:
         return out
 
     def _name_match(self, z, name):
-        """(the entry that decides name, whether it matched as a wildcard)."""
+        """(the listing that answers name, whether it matched as a wildcard); (None,
+        False) when not listed."""
+        best, wild = self._name_decider(z, name)
+        if best is None or best.exclude:
+            return None, False
+        if z.exempt and self._name_decider(self.zones[z.exempt], name)[0] is not None:
+            if not self._name_decider(self.zones[z.exempt], name)[0].exclude:
+                return None, False
+        return best, wild
+
+    def _name_decider(self, z, name):
+        """(the entry with the most labels matching name, exclusions included, whether
+        it matched as a wildcard)."""
         best, best_labels, wild = None, -1, False
         for e in z.entries:
             key = e.key
@@ -453,39 +486,38 @@ class DataSet:
                 best, best_labels, wild = e, nl, False
             elif below and name.endswith("." + base) and nl > best_labels:
                 best, best_labels, wild = e, nl, True
-        if best is None or best.exclude:
-            return None, False
         return best, wild
 
     def _name_placeholder(self, z, name):
-        """Whether name is NXDOMAIN for dnsbld while a wildcard above it answers its
-        subdomains: an exact exclusion below a "*." or "." entry."""
-        if not any(e.exclude and e.key == name for e in z.entries):
+        """Whether name may hold the HINFO placeholder: dnsbld answers it NXDOMAIN (an
+        exclusion or an exemption of the name and below) while a wildcard above it
+        answers its siblings."""
+        best, _ = self._name_decider(z, name)
+        exempt = z.exempt and self._name_decider(self.zones[z.exempt], name)[0]
+        if not ((best is not None and best.exclude) or exempt):
             return False
-        parent = name.split(".", 1)[1] if "." in name else ""
         for e in z.entries:
-            if e.key in ("*." + parent, "." + parent):
-                return True
-            if e.key.startswith(".") and name.endswith(e.key):
+            base = e.key.lstrip("*").lstrip(".")
+            if not e.exclude and e.key[0] in "*." and name.endswith("." + base):
                 return True
         return False
 
     def txt_as_written(self, zone, qname):
-        """For a DOLLAR sample: the TXT a secondary holds (the template with "$" as the
-        entry is written), or None when it cannot be said."""
+        """For a DOLLAR sample: the set of TXT texts with "$" as the deciding entry is
+        written (one per member of a combined zone)."""
         z = self.zones[zone]
         rel = qname[: -len(zone) - 1]
-        if z.type == "name":
-            e, _ = self._name_match(z, rel.lower())
-        else:
-            a = ip_from_name(rel)
-            e = z.ip_match(a) if a is not None else None
-        if e is None:
-            return None
-        _, txt = z.value(e)
-        if txt is None:
-            return None
-        return txt.replace("$", e.key if z.type == "name" else str(e.net))
+        out = set()
+        for m in ([self.zones[n] for n in z.members] if z.type == "combined" else [z]):
+            if m.type == "name":
+                e, _ = self._name_match(m, rel.lower())
+            else:
+                a = ip_from_name(rel)
+                e = m.ip_match(a) if a is not None else None
+            txt = m.value(e)[1] if e is not None else None
+            if txt is not None and "$" in txt:
+                out.add(txt.replace("$", e.key if m.type == "name" else str(e.net)))
+        return out
 
 
 def ip_name(addr):

@@ -309,8 +309,13 @@ class Nsd(Secondary):
 # --------------------------------------------------------------------------------------
 
 # "[ip.test.] AXFR, incoming, remote 127.0.0.1@5300, finished, 0.01 seconds, ..."
+# "[dom.test.] IXFR, incoming, remote 127.0.0.1@5300, receiving AXFR-style IXFR"
 KNOT_XFR_LINE = re.compile(r"\[([^\]]+)\.\] (AXFR|IXFR), incoming, remote [^,]+, "
-                           r"(?:receiving AXFR-style IXFR|finished|started)")
+                           r"(receiving AXFR-style IXFR|finished)")
+
+# One incoming transfer Knot finished: kind is what it asked ("AXFR" or "IXFR"),
+# axfr_style whether an IXFR was answered with the whole zone.
+Transfer = collections.namedtuple("Transfer", "zone kind axfr_style")
 
 
 class Knot(Secondary):
@@ -383,13 +388,21 @@ class Knot(Secondary):
         self.control("zone-retransfer", zone)
 
     def transfers(self, since=0):
-        """The incoming transfers the log shows from mark since: [(zone, "AXFR"|"IXFR")]
-        ("IXFR" also when the answer was AXFR-style)."""
-        out = []
+        """The incoming transfers Knot's log shows from mark since, oldest first:
+        [Transfer(zone, "AXFR"|"IXFR", axfr_style)]."""
+        out, asked_ixfr = [], set()
         for line in self.log_since(since).splitlines():
             m = KNOT_XFR_LINE.search(line)
-            if m and "finished" in line:
-                out.append((m.group(1), m.group(2)))
+            if not m:
+                continue
+            zone, kind, what = m.groups()
+            if what.startswith("receiving"):
+                asked_ixfr.add(zone)
+            elif zone in asked_ixfr:
+                asked_ixfr.discard(zone)
+                out.append(Transfer(zone, "IXFR", kind == "AXFR"))
+            else:
+                out.append(Transfer(zone, kind, False))
         return out
 
 
