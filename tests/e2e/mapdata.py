@@ -32,6 +32,10 @@ PARTIAL = "partial"      # fewer labels than an address: a wildcard may answer i
 OVERLONG = "overlong"    # more labels than an address: a wildcard may answer it
 DOLLAR = "dollar"        # "$" in a wildcard's TXT: the entry as written
 HINFO = "hinfo"          # NXDOMAIN in dnsbld below a wildcard: NODATA placeholder
+# Not in the README's list (reported): a label dnsbld cannot read (256, 01, a, or a
+# byte other than a letter, digit, "-" or "_" in a domain) is NXDOMAIN in dnsbld, but
+# a wildcard above it answers it. DNS has no wildcard that matches only some labels.
+MALFORMED = "malformed"
 
 
 @dataclasses.dataclass
@@ -412,6 +416,9 @@ class DataSet:
             for k in sorted(c for c in cut if c < n):
                 out.append((".".join(full[n - k:]) + "." + z.name, frozenset({PARTIAL})))
             out.append(("0." + ".".join(full) + "." + z.name, frozenset({OVERLONG})))
+            bad = ("256", "01", "a", "-1") if n == 4 else ("g", "10", "ff")
+            out.append((rng.choice(bad) + "." + ".".join(full[1:]) + "." + z.name,
+                        frozenset({MALFORMED})))
         for extra in ("0.0.127", "0.127", "127", "1.0.0.0.127", "2.0.0.0.127"):
             out.append((f"{extra}.{z.name}",
                         frozenset({PARTIAL if extra.count(".") < 3 else OVERLONG})))
@@ -445,9 +452,14 @@ class DataSet:
         names |= {"test", "TEST", "invalid", "INVALID", "a.test", "a.invalid", "example",
                   "Bad.Example", "WWW.PHISH.EXAMPLE", "0.1.digits.example",
                   "9.0.1.digits.example", "1.0.1.digits.example"}
+        bad = set()
+        for e in z.entries:
+            base = e.key.lstrip("*").lstrip(".")
+            bad |= {f"a\\@b.{base}", f"a\\.b.{base}", f"\\000.{base}"}
+        names |= bad
         out = []
         for n in sorted(names):
-            tags = set()
+            tags = {MALFORMED} if n in bad else set()
             match, via_wild = self._name_match(z, n.lower())
             if match is not None and via_wild:
                 _, txt = z.value(match)

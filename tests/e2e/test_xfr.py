@@ -102,12 +102,29 @@ def summary(r):
     return dns.rcode.to_text(r.rcode()), a, txt
 
 
-def covering_values(data, zone, qname):
+def name_covering_values(members, rel):
+    """What a wildcard above a name could answer: the (A, TXT) of every "*.p" or ".p"
+    listing with p above the name ("$" as written)."""
+    out = set()
+    for m in members:
+        for e in m.entries:
+            if not e.exclude and e.key[0] in "*." and rel.lower().endswith(e.key.lstrip("*")):
+                a, txt = m.value(e)
+                out.add((a, None if txt is None else txt.replace("$", e.key)))
+    return out
+
+
+def covering_values(data, zone, qname, tags):
     """What a wildcard above a partial or over-long name could answer: the (A, TXT)
     of every listing whose prefix covers the name's whole range ("$" as written)."""
     z = data.zones[zone]
     members = [data.zones[m] for m in z.members] if z.type == "combined" else [z]
-    labels = qname[: -len(zone) - 1].split(".")
+    rel = qname[: -len(zone) - 1]
+    if members[0].type == "name":
+        return name_covering_values(members, rel)
+    labels = rel.split(".")
+    if mapdata.MALFORMED in tags:
+        labels = labels[1:]  # the wildcard above the label dnsbld cannot read
     ranges = []
     if len(labels) > 32 or (len(labels) > 4 and all(len(x) == 1 for x in labels)):
         a = mapdata.ip_from_name(".".join(labels[-32:]))
@@ -153,18 +170,18 @@ def judge(data, zone, qname, tags, rdtype, ours, theirs, secondary):
         if written and len(txt) == len(mine[2]) and txt <= mine[2] | written and \
                 txt & written:
             return mapdata.DOLLAR, None
-    if (mapdata.PARTIAL in tags or mapdata.OVERLONG in tags) and rc == "NOERROR" and (a or txt):
-        allowed = covering_values(data, zone, qname)
+    shape = {mapdata.PARTIAL, mapdata.OVERLONG, mapdata.MALFORMED} & tags
+    if shape and rc == "NOERROR" and (a or txt):
+        allowed = covering_values(data, zone, qname, tags)
         if rdtype == "A" and a and a <= {v[0] for v in allowed}:
             if len(data.zones[zone].members) > 0 or len(a) == 1:
-                return "wildcard", None
+                return "malformed" if mapdata.MALFORMED in tags else "wildcard", None
         if rdtype == "TXT" and txt and txt <= {v[1] for v in allowed if v[1] is not None}:
-            return "wildcard", None
-    if (mapdata.PARTIAL in tags or mapdata.OVERLONG in tags) and rdtype == "TXT" and \
-            its == ("NOERROR", frozenset(), frozenset()):
+            return "malformed" if mapdata.MALFORMED in tags else "wildcard", None
+    if shape and rdtype == "TXT" and its == ("NOERROR", frozenset(), frozenset()):
         # a wildcard of an entry without TXT (":N:") answers TXT with NODATA
-        if any(v[1] is None for v in covering_values(data, zone, qname)):
-            return "wildcard", None
+        if any(v[1] is None for v in covering_values(data, zone, qname, tags)):
+            return "malformed" if mapdata.MALFORMED in tags else "wildcard", None
     if mapdata.HINFO in tags and mine[0] == "NXDOMAIN" and its == ("NOERROR", set(), set()):
         h = secondary.query(qname, "HINFO")
         hinfo = [rd for rs in h.answer if rs.rdtype == dns.rdatatype.HINFO for rd in rs]
@@ -358,7 +375,7 @@ def test_transfer_record_limit(make_server):
 
 
 def test_change_reaches_secondaries(world):
-    """Last: it changes the store. New entries (and one removal by --replace) are
+    """(It changes the store: later tests see the new data.) New entries (and one removal by --replace) are
     imported; after refresh the secondaries hold the new serial and answer alike."""
     before = {z: world.serial(z) for z in ZONES_XFR}
     knot_mark = world.knot.log_mark()
@@ -397,3 +414,39 @@ def test_change_reaches_secondaries(world):
         assert verdicts["same"] >= len(names) * 2 - 2 and verdicts[mapdata.HINFO] == 2, verdicts
         r = s.query("0.0.99.10.ip.test", "TXT")
         assert summary(r) == ("NOERROR", frozenset(), frozenset({"New range"})), r
+
+
+def test_compare_catches_a_broken_copy(world, tmp_path):
+    """The compare can fail: the export of ip.test with one wildcard's A record dropped
+    and one host's TXT changed, served by NSD as a primary and pulled from it by Knot
+    with TSIG, answers differently exactly there."""
+    text = t.export_text(world.dnsbl, "ip.test", "zone")
+    lines = text.splitlines()
+    wild = next(i for i, ln in enumerate(lines) if ln.startswith("*.") and " IN A " in ln
+                and ln.split()[0].count(".") == 3)
+    host = next(i for i, ln in enumerate(lines) if ' IN TXT "Host ' in ln)
+    wild_owner, host_owner = lines[wild].split()[0], lines[host].split()[0]
+    del lines[wild]
+    host = next(i for i, ln in enumerate(lines) if ln.split()[0] == host_owner and " TXT " in ln)
+    lines[host] = lines[host].replace('"Host ', '"Changed ')
+    broken = tmp_path / "ip.test.zone"
+    broken.write_text("\n".join(lines) + "\n")
+    key = sec.TsigKey("xt-key", "hmac-sha256", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAx")
+    with sec.Fleet() as fleet:
+        nsd = fleet.add(sec.Nsd(tmp_path / "nsd", ["ip.test"], zonefile=broken, tsig=key))
+        nsd.start()
+        knot = fleet.add(sec.Knot(tmp_path / "knot", ["ip.test"], primary=(nsd.host, nsd.port),
+                                  tsig=key))
+        knot.start()
+        want = world.serial("ip.test")
+        assert knot.wait_serial("ip.test", want, 10) == want, knot.output()[-3000:]
+        wild_name = "7." + wild_owner[2:] + ".ip.test"
+        host_name = host_owner + ".ip.test"
+        good = [n for n, tags in world.data.samples("ip.test")[:200]
+                if not tags and n not in (wild_name, host_name)]
+        names = [("ip.test", n, frozenset()) for n in [wild_name, host_name] + good]
+        for s in (nsd, knot):
+            verdicts, bad = compare(world, s, None, names)
+            assert verdicts["mismatch"] == 2, (verdicts, bad)
+            assert {b.split()[1:3] == [wild_name, "A"] or b.split()[1:3] == [host_name, "TXT"]
+                    for b in bad} == {True}, bad
