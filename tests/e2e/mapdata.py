@@ -24,6 +24,9 @@ the deviations from dnsbld's answer the README documents for it.
 import dataclasses
 import ipaddress
 import random
+import time
+
+import dnsbltest as t
 
 SOA = "ns1.{z}. hostmaster.{z}. 3600 600 86400 120"
 
@@ -149,7 +152,6 @@ class DataSet:
             if z.entries:
                 srv.load(z.name, z.rbldnsd_text(), fmt="rbldnsd")
             for header, rows in z.csv_rows:
-                import dnsbltest as t
                 srv.load(z.name, t.csv_text(header, rows), fmt="csv", source="csv")
 
     # ---- building
@@ -201,7 +203,6 @@ class DataSet:
         r = self.rng
         firsts = [o for o in range(11, 224) if o not in (127,)]
         r.shuffle(firsts)
-        used = set()
         wide = []
         for plen in range(8, 33):
             for n in range(2):
@@ -209,14 +210,13 @@ class DataSet:
                 net = self._inner(ipaddress.ip_network((first << 24, 8)), plen)
                 kind = r.randrange(4)
                 if kind == 0:
-                    e = self._add(ip, str(net))
+                    self._add(ip, str(net))
                 elif kind == 1:
-                    e = self._add(ip, str(net), a=self._code(), txt=self._text("Range"))
+                    self._add(ip, str(net), a=self._code(), txt=self._text("Range"))
                 elif kind == 2:
-                    e = self._add(ip, str(net), a=self._code())
+                    self._add(ip, str(net), a=self._code())
                 else:
-                    e = self._add(ip, str(net), a=self._code(), no_txt=True)
-                used.add(net)
+                    self._add(ip, str(net), a=self._code(), no_txt=True)
                 if plen <= 28:
                     wide.append(net)
                 if n == 0 and plen < 32:
@@ -246,6 +246,15 @@ class DataSet:
         self._add(ip, "2.4.1.0/24", exclude=True)
         self._add(ip, "2400:1234:5600::/45", a="127.0.0.6", txt="Shared labels v6")
         self._add(ip, "2400:1234:5600::7", exclude=True)
+        # labels both families read: zeros and ones, and the test points' neighbours
+        self._add(ip, "0.0.0.0/8", a="127.0.0.22", txt="Zero network")
+        self._add(ip, "0.0.0.1", exclude=True)
+        self._add(ip, "1.0.0.0/16", a="127.0.0.23", txt="One network")
+        self._add(ip, "1000::/8", a="127.0.0.24", txt="v6 1000::/8")
+        self._add(ip, "1000::1", exclude=True)
+        self._add(ip, "0:0:0:1::/64", a="127.0.0.25", txt="v6 zeros and ones")
+        self._add(ip, "127.0.0.0/29", a="127.0.0.26", txt="Loopback range")
+        self._add(ip, "127.0.0.5", exclude=True)
         # IPv6
         self._add(ip, "2001:db8::/32", a="127.0.0.7", txt="IPv6 /32")
         self._add(ip, "2001:db8:bad::/48", a="127.0.0.8", txt="IPv6 /48")
@@ -272,7 +281,6 @@ class DataSet:
         self._add(wl, "2001:db8:bad::77", a="127.0.15.4")
         self._add(wl, "192.0.2.0/24")
         # expired: an entry whose expiry has passed (csv with expires)
-        import time
         now = int(time.time())
         ip.csv_rows.append((["ip", "expires", "code", "txt"],
                             [["203.0.113.77/32", now - 3600, "127.0.0.17", "Expired"],
@@ -292,7 +300,6 @@ class DataSet:
             self._add(two, str(net), a=self._code(), txt=self._text("Two"))
         self._add(two, "2001:db8:bad::/56", a="127.0.0.8", txt="Two v6 same code")
         self._add(two, "100.64.0.0/10", txt="Shared address space")
-        import time
         now = int(time.time())
         # two hits each: listed; one hit: pending (never answered, never transferred)
         header = ["ip", "timestamp"]
