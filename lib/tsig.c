@@ -401,3 +401,28 @@ int tsig_append_unsigned(struct wire_out *w, const struct tsig_rr *t, uint64_t n
 	wire_set_u16(w, 10, (uint16_t)(wire_get_u16(w->buf + 10) + 1));
 	return 0;
 }
+
+int tsig_answer(struct tsig_ctx *ctx, const struct key_config *key,
+		const struct tsig_rr *request, enum tsig_result r, struct wire_out *w,
+		uint64_t now)
+{
+	uint16_t error = (uint16_t)tsig_result_error(r);
+	uint8_t other[6];
+	size_t other_len = 0;
+	uint64_t signed_at = now;
+	struct tsig_signer s;
+
+	if (r == TSIG_FORMERR)
+		return 0;
+	if (r == TSIG_BADKEY || r == TSIG_BADSIG)
+		return tsig_append_unsigned(w, request, now, error);
+	if (r == TSIG_BADTIME) {
+		/* so that the client can verify it whatever its clock says */
+		for (int i = 0; i < 6; i++)
+			other[i] = (uint8_t)(now >> (40 - 8 * i));
+		other_len = 6;
+		signed_at = request->time_signed;
+	}
+	tsig_signer_start(&s, ctx, key, request);
+	return tsig_sign(&s, w, signed_at, error, other, other_len);
+}

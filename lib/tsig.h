@@ -119,4 +119,13 @@ int tsig_sign(struct tsig_signer *s, struct wire_out *w, uint64_t time_signed,
 int tsig_append_unsigned(struct wire_out *w, const struct tsig_rr *t, uint64_t now,
 			 uint16_t error);
 
+/* Appends to the one-message answer in w the TSIG record that request (verified as r
+ * against key) calls for (RFC 8945 5.2, 5.3.2): signed for TSIG_OK, TSIG_BADTIME (the
+ * request's time, ours in Other Data) and TSIG_BADTRUNC; unsigned with the error for
+ * TSIG_BADKEY and TSIG_BADSIG; none for TSIG_FORMERR. ctx serves the HMAC. Returns 0,
+ * DNSBL_ENOSPC or DNSBL_EIO. */
+int tsig_answer(struct tsig_ctx *ctx, const struct key_config *key,
+		const struct tsig_rr *request, enum tsig_result r, struct wire_out *w,
+		uint64_t now);
+
 #endif
