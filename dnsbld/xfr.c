@@ -141,7 +141,8 @@ static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uin
 			return rc;
 		msg_begin(o, DNS_R_NOERROR);
 	}
-	wire_put_bytes(&o->w, owner, owner_len);
+	if (owner_len > 0) /* the apex's records have no labels of their own (NULL) */
+		wire_put_bytes(&o->w, owner, owner_len);
 	wire_put_ptr(&o->w, DNS_HEADER_SIZE); /* the apex, as asked */
 	wire_put_u16(&o->w, type);
 	wire_put_u16(&o->w, DNS_C_IN);

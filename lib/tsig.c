@@ -337,11 +337,13 @@ static void put_record(struct wire_out *w, const uint8_t *key_name, size_t key_n
 	wire_put_u32(w, (uint32_t)time_signed);
 	wire_put_u16(w, fudge);
 	wire_put_u16(w, (uint16_t)mac_len);
-	wire_put_bytes(w, mac, mac_len);
+	if (mac_len > 0) /* an error answer's MAC and most Other Data are empty (NULL) */
+		wire_put_bytes(w, mac, mac_len);
 	wire_put_u16(w, original_id);
 	wire_put_u16(w, error);
 	wire_put_u16(w, (uint16_t)other_len);
-	wire_put_bytes(w, other, other_len);
+	if (other_len > 0)
+		wire_put_bytes(w, other, other_len);
 }
 
 int tsig_sign(struct tsig_signer *s, struct wire_out *w, uint64_t time_signed,

@@ -245,7 +245,7 @@ def test_axfr_each_algorithm(srv, alg):
 
 def test_ixfr_signed(srv):
     key = key_of("xfr")
-    serial = t.soa_serial(srv, "open.example")  # any serial: ours is not current
+    serial = (t.soa_serial(srv, "bl.example") - 1) % 2**32  # behind: the whole zone comes
     q = dns.message.make_query("bl.example", "IXFR")
     q.authority.append(dns.rrset.from_text("bl.example.", 0, "IN", "SOA",
                                            f"ns1. h. {serial} 1 1 1 1"))
@@ -259,6 +259,16 @@ def test_ixfr_signed(srv):
         assert m.had_tsig
         ctx = m.tsig_ctx
     assert len(raw) > 1
+    # a current secondary gets the SOA alone, signed too
+    q = dns.message.make_query("bl.example", "IXFR")
+    q.authority.append(dns.rrset.from_text("bl.example.", 0, "IN", "SOA",
+                                           f"ns1. h. {(serial + 1) % 2**32} 1 1 1 1"))
+    q.use_tsig(key)
+    raw = tcp_exchange(srv, q.to_wire(), want=None)
+    assert len(raw) == 1
+    m = dns.message.from_wire(raw[0], keyring=key, request_mac=q.mac, xfr=True,
+                              origin=dns.name.from_text("bl.example"))
+    assert m.had_tsig and [rr.rdtype for rr in m.answer] == [dns.rdatatype.SOA]
 
 
 def test_axfr_wrong_secret_badsig(srv):
