@@ -422,3 +422,103 @@ def test_kdig_axfr_and_soa(srv):
         assert r.returncode == 0 and "NOERROR" in r.stdout, r.stdout + r.stderr
         assert "WARNING" not in r.stdout + r.stderr, r.stdout + r.stderr
         assert "TSIG PSEUDOSECTION" in r.stdout
+
+
+# ---- Knot as a secondary
+
+
+def knot_conf(d, port, primary_port, secret):
+    return f"""server:
+    rundir: {d}/run
+    listen: 127.0.0.1@{port}
+database:
+    storage: {d}/db
+key:
+  - id: xfr
+    algorithm: hmac-sha256
+    secret: {secret}
+remote:
+  - id: primary
+    address: 127.0.0.1@{primary_port}
+    key: xfr
+template:
+  - id: default
+    storage: {d}/zones
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: none
+zone:
+  - domain: bl.example
+    master: primary
+log:
+  - target: stderr
+    any: info
+"""
+
+
+class Knot:
+    """knotd on a high port with its own rundir, storage and config (foreground)."""
+
+    def __init__(self, d, primary_port, secret):
+        self.dir = d
+        for sub in ("run", "db", "zones"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        self.port = t.free_port()
+        self.conf = d / "knot.conf"
+        self.conf.write_text(knot_conf(d, self.port, primary_port, secret))
+        self.log = d / "knotd.log"
+        self.proc = None
+
+    def __enter__(self):
+        self._logf = open(self.log, "wb")
+        self.proc = subprocess.Popen(["knotd", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
+                                     stdout=self._logf, stderr=self._logf)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._logf.close()
+
+    def log_text(self):
+        return self.log.read_text(errors="replace")
+
+    def ask(self, name, rdtype):
+        q = dns.message.make_query(name, rdtype)
+        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=2)
+
+    def knotc(self, *args):
+        return subprocess.run(["knotc", "-c", str(self.conf), *args], capture_output=True,
+                              text=True, timeout=10)
+
+
+def test_knot_secondary_transfers_with_key(srv, tmp_path):
+    serial = t.soa_serial(srv, "bl.example")
+    with Knot(tmp_path / "knot", srv.port, secret_for("xfr")) as k:
+        assert t.wait_for(lambda: "zone updated" in k.log_text(), timeout=20), k.log_text()
+        r = k.ask("bl.example", "SOA")
+        assert r.rcode() == dns.rcode.NOERROR and r.answer[0][0].serial == serial
+        # the records came over: Knot answers a listed address as we do
+        for i in (0, 1234, N_ENTRIES - 1):
+            name = f"1.{i % 250}.{i // 250}.10.bl.example"
+            ours, theirs = srv.ask(name, "A"), k.ask(name, "A")
+            assert theirs.rcode() == ours.rcode() == dns.rcode.NOERROR
+            assert t.a_values(theirs) == t.a_values(ours) == {"127.0.0.2"}
+        # a refresh is a signed SOA query: Knot accepts our signed answer
+        mark = len(k.log_text())
+        assert k.knotc("zone-refresh", "bl.example").returncode == 0
+        assert t.wait_for(lambda: "is up-to-date" in k.log_text()[mark:], timeout=10), \
+            k.log_text()[mark:]
+
+
+def test_knot_secondary_wrong_secret(srv, tmp_path):
+    bad = base64.b64encode(b"\x03" * 32).decode()
+    with Knot(tmp_path / "knot", srv.port, bad) as k:
+        assert t.wait_for(lambda: "failed" in k.log_text(), timeout=20), k.log_text()
+        assert "zone updated" not in k.log_text()
+        assert k.ask("bl.example", "SOA").rcode() == dns.rcode.SERVFAIL
+    assert wait_log(srv, "transfer of bl.example to 127.0.0.1 refused: TSIG BADSIG (key xfr)")
