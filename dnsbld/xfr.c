@@ -395,12 +395,15 @@ static int check_auth(struct tsig_ctx *tsig, const uint8_t *pkt, size_t len,
 		return DNS_R_NOERROR;
 	if (dname_to_text(auth->t.key_name, auth->t.key_name_len, kname, sizeof(kname)) < 0)
 		snprintf(kname, sizeof(kname), "?");
+	char alg[DNAME_TEXT_MAX];
+	if (dname_to_text(auth->t.algorithm, auth->t.algorithm_len, alg, sizeof(alg)) < 0)
+		snprintf(alg, sizeof(alg), "?");
 	if (auth->result == TSIG_BADKEY && key == NULL)
 		log_info("transfer of %s to %s refused: TSIG BADKEY (key %s; the zone has no "
 			 "transfer_key)", zone, peer, kname);
 	else if (auth->result == TSIG_BADKEY)
-		log_info("transfer of %s to %s refused: TSIG BADKEY (key %s, expected %s %s)", zone,
-			 peer, kname, key->name, config_key_algorithm_name(key->algorithm));
+		log_info("transfer of %s to %s refused: TSIG BADKEY (key %s %s, expected %s %s)",
+			 zone, peer, kname, alg, key->name, config_key_algorithm_name(key->algorithm));
 	else if (auth->result == TSIG_BADTIME)
 		log_info("transfer of %s to %s refused: TSIG BADTIME (key %s, signed at %llu, now "
 			 "%llu, fudge %u)", zone, peer, kname, (unsigned long long)auth->t.time_signed,

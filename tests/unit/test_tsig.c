@@ -554,6 +554,46 @@ static void test_error_answers(void **state)
 	ldns_pkt_free(qp);
 }
 
+/* tsig_answer picks the record each verification result calls for. */
+static void test_tsig_answer(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t req[1024], buf[4096];
+	struct tsig_rr t, rt;
+	ldns_pkt *qp = ldns_request(&f->key, f->b64, LDNS_RR_TYPE_SOA);
+	size_t qlen = to_wire(qp, req, sizeof(req));
+	ldns_rdf *qmac = ldns_rr_rdf(ldns_pkt_tsig(qp), 3);
+	uint64_t now = (uint64_t)time(NULL);
+	struct wire_out w;
+	static const struct {
+		enum tsig_result r;
+		int found;           /* a TSIG record in the answer */
+		uint16_t error;
+		bool mac;            /* signed */
+	} cases[] = {
+		{ TSIG_OK, 1, TSIG_E_NONE, true },       { TSIG_BADTIME, 1, TSIG_E_BADTIME, true },
+		{ TSIG_BADTRUNC, 1, TSIG_E_BADTRUNC, true }, { TSIG_BADSIG, 1, TSIG_E_BADSIG, false },
+		{ TSIG_BADKEY, 1, TSIG_E_BADKEY, false }, { TSIG_FORMERR, 0, 0, false },
+	};
+
+	assert_int_equal(tsig_find(req, qlen, &t), 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		wire_out_init(&w, buf, sizeof(buf));
+		w.pos = response_wire(req, qlen, 0, 1, buf, sizeof(buf));
+		assert_int_equal(tsig_answer(f->ctx, &f->key, &t, cases[i].r, &w, now + 1000), 0);
+		assert_int_equal(tsig_find(buf, w.pos, &rt), cases[i].found);
+		if (!cases[i].found)
+			continue;
+		assert_int_equal(rt.error, cases[i].error);
+		assert_int_equal(rt.mac_len, cases[i].mac ? 32 : 0);
+		assert_int_equal(rt.time_signed, cases[i].r == TSIG_BADTIME ? t.time_signed : now + 1000);
+		assert_int_equal(rt.other_len, cases[i].r == TSIG_BADTIME ? 6 : 0);
+		if (cases[i].mac)
+			assert_true(ldns_verifies(buf, w.pos, &f->key, f->b64, qmac, 0, NULL));
+	}
+	ldns_pkt_free(qp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_response_verifies_with_ldns_each_algorithm),
 		cmocka_unit_test(test_transfer_messages_verify_with_ldns),
 		cmocka_unit_test(test_error_answers),
+		cmocka_unit_test(test_tsig_answer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
