@@ -306,7 +306,7 @@ struct xfr_auth {
 };
 
 /* Writes the rcode-only answer to query pkt (parsed as q) into out: signed when the
- * request's TSIG verified (or failed on time alone), with an empty MAC and the
+ * request's TSIG verified (or failed on time or truncation alone), with an empty MAC and the
  * error when the key or the MAC was wrong (RFC 8945 5.3.2). */
 static size_t answer_rcode(const uint8_t *pkt, const struct dns_query *q, int rcode,
 			   const struct xfr_auth *auth, struct tsig_ctx *tsig, uint8_t *out,
