@@ -365,6 +365,17 @@ def test_signed_soa_query_signed_answer(srv, transport):
     assert r.had_tsig
 
 
+def test_signed_ixfr_over_udp(srv):
+    """NSD's first probe: IXFR over UDP gets the SOA alone (RFC 1995 2), signed."""
+    key = key_of("xfr")
+    q = dns.message.make_query("bl.example", "IXFR")
+    q.authority.append(dns.rrset.from_text("bl.example.", 0, "IN", "SOA", "ns1. h. 1 1 1 1 1"))
+    q.use_tsig(key)
+    r = dns.message.from_wire(udp_exchange(srv, q.to_wire()), keyring=key, request_mac=q.mac)
+    assert r.had_tsig and r.rcode() == dns.rcode.NOERROR
+    assert [rr.rdtype for rr in r.answer] == [dns.rdatatype.SOA]
+
+
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_signed_query_errors(srv, transport):
     def ask(zone, rdtype, key):
