@@ -17,8 +17,8 @@ BIN ?= bin
 SAN ?=
 
 # lib/ and the programs need these (jansson: jsonl feeds and the API's JSON, zlib: gzip
-# input, libmicrohttpd: the API's HTTP).
-PKGS := ldns lmdb inih jansson zlib libmicrohttpd
+# input, libmicrohttpd: the API's HTTP, libcrypto: TSIG HMACs).
+PKGS := ldns lmdb inih jansson zlib libmicrohttpd libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS = $(shell pkg-config --libs cmocka)

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "answer_decide.h"
+#include "answer_tsig.h"
 #include "answer_write.h"
 #include "err.h"
 #include "wire.h"
@@ -16,13 +17,22 @@ int answer_ctx_init(struct answer_ctx *ctx, const struct zone_table *zones,
 	ctx->zones = zones;
 	ctx->reader = reader;
 	ctx->zstate = calloc(zones->count ? zones->count : 1, sizeof(*ctx->zstate));
-	return ctx->zstate == NULL ? DNSBL_ENOMEM : 0;
+	if (ctx->zstate == NULL)
+		return DNSBL_ENOMEM;
+	int rc = tsig_ctx_new(&ctx->tsig);
+	if (rc < 0) {
+		answer_ctx_free(ctx);
+		return rc;
+	}
+	return 0;
 }
 
 void answer_ctx_free(struct answer_ctx *ctx)
 {
 	free(ctx->zstate);
 	ctx->zstate = NULL;
+	tsig_ctx_free(ctx->tsig);
+	ctx->tsig = NULL;
 }
 
 void answer_batch_begin(struct answer_ctx *ctx)
@@ -61,6 +71,8 @@ size_t answer_query(struct answer_ctx *ctx, const uint8_t *pkt, size_t len, uint
 		ctx->stats.dropped++;
 		return 0;
 	}
+	if (q.tsig && pr == DNS_PARSE_OK)
+		return answer_signed(ctx, pkt, len, &q, out, outcap, tcp);
 	if (!response_start(&r, pkt, &q, out, response_limit(&q, outcap, tcp)))
 		return response_header_only(ctx, &r, &q);
 	answer_decide(ctx, pkt, &q, pr, &plan);

@@ -12,6 +12,7 @@
 
 #include "dname.h"
 #include "store.h"
+#include "tsig.h"
 #include "txt.h"
 #include "zone.h"
 
@@ -20,7 +21,7 @@
 /* Counters kept per worker (no sharing, no atomics). */
 struct answer_stats {
 	uint64_t queries, dropped, noerror, nxdomain, refused, formerr, notimp, servfail,
-		truncated, store_errors;
+		truncated, store_errors, tsig_rejected;
 };
 
 /* Per-zone store state, read once per store snapshot. */
@@ -41,11 +42,12 @@ struct answer_ctx {
 	struct zone_state *zstate; /* one per zone, owned by the ctx */
 	char txt[TXT_EXPANDED_MAX]; /* scratch for TXT expansion */
 	uint8_t qkey[DNAME_KEY_MAX]; /* a name zone's query name in key form */
+	struct tsig_ctx *tsig; /* HMACs for signed queries (rare: the slow path) */
 	struct answer_stats stats;
 };
 
-/* Prepares ctx for zones, reading from reader (which the caller owns; may be NULL).
- * Returns 0 or DNSBL_ENOMEM. */
+/* Prepares ctx for zones, reading from reader (which the caller owns; may be NULL),
+ * with an HMAC context for signed queries. Returns 0, DNSBL_ENOMEM or DNSBL_EIO. */
 int answer_ctx_init(struct answer_ctx *ctx, const struct zone_table *zones,
 		    struct store_reader *reader);
 
@@ -61,8 +63,9 @@ void answer_batch_end(struct answer_ctx *ctx);
 
 /* Answers the query pkt[0..len) into out[0..outcap). tcp selects the size limit
  * (UDP: 512, or the client's EDNS size up to ANSWER_EDNS_UDP_SIZE; TCP: outcap).
- * Must be called between answer_batch_begin and answer_batch_end. Returns the
- * response length, or 0 when the packet is to be dropped. */
+ * Must be called between answer_batch_begin and answer_batch_end. A query signed
+ * with TSIG takes the slow path of answer_tsig.h. Returns the response length, or 0
+ * when the packet is to be dropped. */
 size_t answer_query(struct answer_ctx *ctx, const uint8_t *pkt, size_t len, uint8_t *out,
 		    size_t outcap, bool tcp);
 

@@ -183,6 +183,7 @@ static void stats_add(struct answer_stats *total, const struct answer_stats *s)
 	total->servfail += s->servfail;
 	total->truncated += s->truncated;
 	total->store_errors += s->store_errors;
+	total->tsig_rejected += s->tsig_rejected;
 }
 
 void server_stop(struct server *srv)
@@ -200,12 +201,13 @@ void server_stop(struct server *srv)
 		stats_add(&total, &srv->tcp[w].actx.stats);
 	log_info("stopped: %llu queries, %llu NOERROR, %llu NXDOMAIN, %llu REFUSED, "
 		 "%llu FORMERR, %llu NOTIMP, %llu SERVFAIL, %llu truncated, %llu dropped, "
-		 "%llu store errors",
+		 "%llu store errors, %llu signed queries rejected (TSIG)",
 		 (unsigned long long)total.queries, (unsigned long long)total.noerror,
 		 (unsigned long long)total.nxdomain, (unsigned long long)total.refused,
 		 (unsigned long long)total.formerr, (unsigned long long)total.notimp,
 		 (unsigned long long)total.servfail, (unsigned long long)total.truncated,
-		 (unsigned long long)total.dropped, (unsigned long long)total.store_errors);
+		 (unsigned long long)total.dropped, (unsigned long long)total.store_errors,
+		 (unsigned long long)total.tsig_rejected);
 }
 
 void server_free(struct server *srv)

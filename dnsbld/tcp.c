@@ -189,7 +189,7 @@ static bool tcp_process(struct tcp_worker *wk, struct tcp_conn *c, bool *detache
 		}
 		size_t alen = 0;
 		int x = xfr_maybe(c->in + off + 2, qlen)
-				? xfr_take(wk->srv, c->fd, c->in + off + 2, qlen, c->out + c->outpos,
+				? xfr_take(wk->srv, wk->actx.tsig, c->fd, c->in + off + 2, qlen, c->out + c->outpos,
 					   c->outlen - c->outpos, c->out + c->outlen + 2,
 					   TCP_ANSWER_MAX, &alen)
 				: XFR_NOT_XFR;

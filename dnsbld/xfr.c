@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "tsig.h"
 #include "wire.h"
 #include "zonemap.h"
 
@@ -33,6 +34,8 @@ struct xfr_job {
 	size_t qlen;
 	uint8_t query[XFR_QUERY_MAX];
 	char peer[INET6_ADDRSTRLEN + 8];
+	const struct key_config *key; /* the zone's transfer_key: sign every message */
+	struct tsig_rr tsig;          /* the request's, verified (with key) */
 	size_t npending;
 	uint8_t pending[]; /* answers to earlier queries on the connection */
 };
@@ -70,6 +73,9 @@ struct xfr_out {
 	struct wire_out w;
 	uint16_t ancount;
 	uint64_t records, messages, bytes;
+	size_t tsig_reserve;         /* kept free in every message for its TSIG record */
+	struct tsig_ctx *tsig;       /* this transfer's HMAC context, when signing */
+	struct tsig_signer signer;
 	uint8_t buf[2 + XFR_MESSAGE_MAX];
 };
 
@@ -92,7 +98,7 @@ static void msg_begin(struct xfr_out *o, int rcode)
 {
 	const struct xfr_job *j = o->job;
 
-	wire_out_init(&o->w, o->buf + 2, XFR_MESSAGE_MAX);
+	wire_out_init(&o->w, o->buf + 2, XFR_MESSAGE_MAX - o->tsig_reserve);
 	wire_put_u16(&o->w, j->q.id);
 	wire_put_u16(&o->w, (uint16_t)(DNS_F_QR | DNS_F_AA | (j->q.flags & 0x7800) | rcode));
 	wire_put_u16(&o->w, 1);
@@ -105,9 +111,15 @@ static void msg_begin(struct xfr_out *o, int rcode)
 
 static int msg_flush(struct xfr_out *o)
 {
+	wire_set_u16(&o->w, 6, o->ancount);
+	if (o->tsig != NULL) {
+		o->w.cap = XFR_MESSAGE_MAX;
+		int rc = tsig_sign(&o->signer, &o->w, (uint64_t)time(NULL), TSIG_E_NONE, NULL, 0);
+		if (rc < 0)
+			return rc;
+	}
 	size_t n = o->w.pos;
 
-	wire_set_u16(&o->w, 6, o->ancount);
 	o->buf[0] = (uint8_t)(n >> 8);
 	o->buf[1] = (uint8_t)n;
 	o->messages++;
@@ -124,12 +136,13 @@ static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uin
 	size_t need = owner_len + 2 + 10 + rdlen;
 	int rc;
 
-	if (o->w.pos + need > XFR_MESSAGE_MAX && o->ancount > 0) {
+	if (o->w.pos + need > o->w.cap && o->ancount > 0) {
 		if ((rc = msg_flush(o)) < 0)
 			return rc;
 		msg_begin(o, DNS_R_NOERROR);
 	}
-	wire_put_bytes(&o->w, owner, owner_len);
+	if (owner_len > 0) /* the apex's records have no labels of their own (NULL) */
+		wire_put_bytes(&o->w, owner, owner_len);
 	wire_put_ptr(&o->w, DNS_HEADER_SIZE); /* the apex, as asked */
 	wire_put_u16(&o->w, type);
 	wire_put_u16(&o->w, DNS_C_IN);
@@ -250,6 +263,8 @@ static void *xfr_main(void *arg)
 	struct timeval tv = { XFR_SEND_TIMEOUT_S, 0 };
 	int rc = DNSBL_ENOMEM;
 
+	if (o != NULL)
+		o->tsig = NULL;
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), XFR_NICE);
 	fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -258,13 +273,23 @@ static void *xfr_main(void *arg)
 		o->job = j;
 		o->z = &j->srv->zones->zones[j->zi];
 		o->records = o->messages = o->bytes = 0;
-		rc = serve(j, o, r);
+		o->tsig = NULL;
+		o->tsig_reserve = 0;
+		if (j->key != NULL && (rc = tsig_ctx_new(&o->tsig)) == 0) {
+			/* one HMAC context, keyed once, for every message of the transfer */
+			tsig_signer_start(&o->signer, o->tsig, j->key, &j->tsig);
+			o->tsig_reserve = tsig_rr_size_max(j->key);
+		}
+		if (rc == 0)
+			rc = serve(j, o, r);
 		store_reader_end(r);
 	}
 	if (rc < 0)
 		log_warn("transfer of %s to %s failed: %s", j->srv->zones->zones[j->zi].cfg->name,
 			 j->peer, dnsbl_strerror(rc));
 	store_reader_free(r);
+	if (o != NULL)
+		tsig_ctx_free(o->tsig);
 	free(o);
 	close_gracefully(j->fd);
 	atomic_fetch_sub(&j->srv->xfr_active, 1);
@@ -272,8 +297,19 @@ static void *xfr_main(void *arg)
 	return NULL;
 }
 
-/* Writes the rcode-only answer to query pkt (parsed as q) into out. */
-static size_t answer_rcode(const uint8_t *pkt, const struct dns_query *q, int rcode, uint8_t *out,
+/* How a transfer request's TSIG turned out. */
+struct xfr_auth {
+	bool present;              /* the request had a TSIG record */
+	enum tsig_result result;   /* with present */
+	struct tsig_rr t;
+	const struct key_config *key; /* the zone's transfer_key, or NULL */
+};
+
+/* Writes the rcode-only answer to query pkt (parsed as q) into out: signed when the
+ * request's TSIG verified (or failed on time or truncation alone), with an empty MAC and the
+ * error when the key or the MAC was wrong (RFC 8945 5.3.2). */
+static size_t answer_rcode(const uint8_t *pkt, const struct dns_query *q, int rcode,
+			   const struct xfr_auth *auth, struct tsig_ctx *tsig, uint8_t *out,
 			   size_t cap)
 {
 	struct wire_out w;
@@ -286,7 +322,11 @@ static size_t answer_rcode(const uint8_t *pkt, const struct dns_query *q, int rc
 	wire_put_u16(&w, 0);
 	wire_put_u16(&w, 0);
 	wire_put_bytes(&w, pkt + DNS_HEADER_SIZE, q->question_end - DNS_HEADER_SIZE);
-	return w.err ? 0 : w.pos;
+	if (w.err || !auth->present)
+		return w.err ? 0 : w.pos;
+	return tsig_answer(tsig, auth->key, &auth->t, auth->result, &w, (uint64_t)time(NULL)) == 0
+		       ? w.pos
+		       : 0;
 }
 
 /* The serial of the SOA in an IXFR request's authority section (RFC 1995 3). */
@@ -325,28 +365,87 @@ static void peer_text(int fd, struct sockaddr_storage *ss, char *buf, size_t siz
 	snprintf(buf, size, "%s", host);
 }
 
-int xfr_take(struct server *srv, int fd, const uint8_t *pkt, size_t len, const uint8_t *pending,
-	     size_t npending, uint8_t *out, size_t cap, size_t *outlen)
+/* Checks the request's TSIG against zone zc's transfer_key (key; NULL for none, or
+ * zc NULL for a zone we do not serve) into *auth. Returns the rcode to answer with
+ * when the request may not go on (NOTAUTH, FORMERR, REFUSED), else NOERROR. Logs why
+ * a request for one of our zones was turned away. */
+static int check_auth(struct tsig_ctx *tsig, const uint8_t *pkt, size_t len,
+		      const struct dns_query *q, const struct zone_config *zc,
+		      const struct key_config *key, const char *peer, struct xfr_auth *auth)
+{
+	const char *zone = zc != NULL ? zc->name : "an unknown zone";
+	char kname[DNAME_TEXT_MAX];
+
+	auth->key = key;
+	auth->present = q->tsig;
+	if (!q->tsig) {
+		if (key == NULL)
+			return DNS_R_NOERROR;
+		log_info("transfer of %s to %s refused: no TSIG (transfer_key %s)", zone, peer,
+			 key->name);
+		return DNS_R_REFUSED;
+	}
+	if (tsig_find(pkt, len, &auth->t) != 1) {
+		auth->result = TSIG_FORMERR;
+		log_info("transfer of %s to %s refused: malformed TSIG record", zone, peer);
+		return DNS_R_FORMERR;
+	}
+	auth->result = tsig_verify(tsig, pkt, len, &auth->t, key, (uint64_t)time(NULL));
+	if (auth->result == TSIG_OK)
+		return DNS_R_NOERROR;
+	if (dname_to_text(auth->t.key_name, auth->t.key_name_len, kname, sizeof(kname)) < 0)
+		snprintf(kname, sizeof(kname), "?");
+	char alg[DNAME_TEXT_MAX];
+	if (dname_to_text(auth->t.algorithm, auth->t.algorithm_len, alg, sizeof(alg)) < 0)
+		snprintf(alg, sizeof(alg), "?");
+	if (auth->result == TSIG_BADKEY && key == NULL)
+		log_info("transfer of %s to %s refused: TSIG BADKEY (key %s; the zone has no "
+			 "transfer_key)", zone, peer, kname);
+	else if (auth->result == TSIG_BADKEY)
+		log_info("transfer of %s to %s refused: TSIG BADKEY (key %s %s, expected %s %s)",
+			 zone, peer, kname, alg, key->name, config_key_algorithm_name(key->algorithm));
+	else if (auth->result == TSIG_BADTIME)
+		log_info("transfer of %s to %s refused: TSIG BADTIME (key %s, signed at %llu, now "
+			 "%llu, fudge %u)", zone, peer, kname, (unsigned long long)auth->t.time_signed,
+			 (unsigned long long)time(NULL), auth->t.fudge);
+	else
+		log_info("transfer of %s to %s refused: TSIG %s (key %s)", zone, peer,
+			 tsig_result_name(auth->result), kname);
+	return tsig_result_rcode(auth->result);
+}
+
+int xfr_take(struct server *srv, struct tsig_ctx *tsig, int fd, const uint8_t *pkt, size_t len,
+	     const uint8_t *pending, size_t npending, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct dns_query q;
 	struct sockaddr_storage peer;
 	char ptext[INET6_ADDRSTRLEN + 8];
+	struct xfr_auth auth = { 0 };
 
 	if (dns_query_parse(pkt, len, &q) != DNS_PARSE_OK || !q.has_question ||
 	    (q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR) || q.qclass != DNS_C_IN ||
 	    DNS_OPCODE(q.flags) != 0 || len > XFR_QUERY_MAX)
 		return XFR_NOT_XFR;
 	int zi = zone_table_find(srv->zones, pkt + DNS_HEADER_SIZE, q.label_off, q.nlabels);
-	int rcode = DNS_R_REFUSED;
+	if (zi >= 0 && srv->zones->zones[zi].apex_labels != q.nlabels)
+		zi = -1; /* below a zone's apex: no zone to transfer */
+	const struct zone_config *zc = zi >= 0 ? srv->zones->zones[zi].cfg : NULL;
+	const struct key_config *key = zi >= 0 ? srv->zones->zones[zi].key : NULL;
 	peer_text(fd, &peer, ptext, sizeof(ptext));
-	if (zi >= 0 && srv->zones->zones[zi].apex_labels == q.nlabels) {
-		const struct zone_config *zc = srv->zones->zones[zi].cfg;
-		if (!acl_allows(zc, &peer))
-			log_info("transfer of %s to %s refused: not in allow_transfer", zc->name, ptext);
-		else if (atomic_fetch_add(&srv->xfr_active, 1) >= XFR_MAX_ACTIVE)
-			atomic_fetch_sub(&srv->xfr_active, 1), rcode = DNS_R_SERVFAIL;
-		else
-			rcode = DNS_R_NOERROR;
+	/* the TSIG first (RFC 8945 5.2), so that every answer after it can be signed;
+	 * then allow_transfer: a transfer needs both */
+	int rcode = DNS_R_REFUSED;
+	if (q.tsig || zi >= 0)
+		rcode = check_auth(tsig, pkt, len, &q, zc, key, ptext, &auth);
+	if (rcode == DNS_R_NOERROR && zi < 0)
+		rcode = DNS_R_REFUSED;
+	if (rcode == DNS_R_NOERROR && !acl_allows(zc, &peer)) {
+		log_info("transfer of %s to %s refused: not in allow_transfer", zc->name, ptext);
+		rcode = DNS_R_REFUSED;
+	}
+	if (rcode == DNS_R_NOERROR && atomic_fetch_add(&srv->xfr_active, 1) >= XFR_MAX_ACTIVE) {
+		atomic_fetch_sub(&srv->xfr_active, 1);
+		rcode = DNS_R_SERVFAIL;
 	}
 	struct xfr_job *j = rcode == DNS_R_NOERROR ? malloc(sizeof(*j) + npending) : NULL;
 	if (j == NULL) {
@@ -354,11 +453,12 @@ int xfr_take(struct server *srv, int fd, const uint8_t *pkt, size_t len, const u
 			atomic_fetch_sub(&srv->xfr_active, 1);
 			rcode = DNS_R_SERVFAIL;
 		}
-		*outlen = answer_rcode(pkt, &q, rcode, out, cap);
+		*outlen = answer_rcode(pkt, &q, rcode, &auth, tsig, out, cap);
 		return XFR_ANSWER;
 	}
 	*j = (struct xfr_job){ .srv = srv, .fd = fd, .zi = (unsigned)zi, .q = q, .qlen = len,
-			       .ixfr = q.qtype == DNS_T_IXFR, .npending = npending };
+			       .ixfr = q.qtype == DNS_T_IXFR, .npending = npending,
+			       .key = auth.present ? key : NULL, .tsig = auth.t };
 	memcpy(j->query, pkt, len);
 	memcpy(j->pending, pending, npending);
 	memcpy(j->peer, ptext, sizeof(ptext));
@@ -372,7 +472,7 @@ int xfr_take(struct server *srv, int fd, const uint8_t *pkt, size_t len, const u
 	if (prc != 0) {
 		free(j);
 		atomic_fetch_sub(&srv->xfr_active, 1);
-		*outlen = answer_rcode(pkt, &q, DNS_R_SERVFAIL, out, cap);
+		*outlen = answer_rcode(pkt, &q, DNS_R_SERVFAIL, &auth, tsig, out, cap);
 		return XFR_ANSWER;
 	}
 	return XFR_TAKEN;

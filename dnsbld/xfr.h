@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 
+#include "tsig.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -25,11 +26,6 @@ enum xfr_take_result {
 	XFR_TAKEN,   /* the transfer thread owns fd now (and pending): forget it */
 };
 
-/* Looks at query pkt[0..len) that arrived on TCP connection fd. A transfer request
- * that may be served starts a transfer thread, which first sends pending[0..npending)
- * (the answers to earlier pipelined queries) and then owns fd. A request outside the
- * zone's allow_transfer, for an unknown zone or over the limits gets its answer in
- * out (at most cap bytes, *outlen set). Returns an enum xfr_take_result. */
 /* A cheap first look: whether query pkt[0..len) asks for AXFR or IXFR (an
  * uncompressed question name, as queries have). */
 static inline bool xfr_maybe(const uint8_t *pkt, size_t len)
@@ -43,7 +39,17 @@ static inline bool xfr_maybe(const uint8_t *pkt, size_t len)
 	return pkt[p + 1] == 0 && (pkt[p + 2] == DNS_T_AXFR || pkt[p + 2] == DNS_T_IXFR);
 }
 
-int xfr_take(struct server *srv, int fd, const uint8_t *pkt, size_t len, const uint8_t *pending,
-	     size_t npending, uint8_t *out, size_t cap, size_t *outlen);
+/* Looks at query pkt[0..len) that arrived on TCP connection fd. A transfer request
+ * that may be served starts a transfer thread, which first sends pending[0..npending)
+ * (the answers to earlier pipelined queries) and then owns fd. A request outside the
+ * zone's allow_transfer, for an unknown zone or over the limits gets its answer in
+ * out (at most cap bytes, *outlen set). A zone with a transfer_key needs a TSIG with
+ * that key (RFC 8945): without one REFUSED, with a bad one NOTAUTH and the TSIG
+ * error (or FORMERR); a signed request for a zone without a key gets BADKEY. When
+ * the request is signed every message of the answer is. tsig is the caller's HMAC
+ * context for that (the transfer thread makes its own). Logs every refusal with the
+ * peer's address and why. Returns an enum xfr_take_result. */
+int xfr_take(struct server *srv, struct tsig_ctx *tsig, int fd, const uint8_t *pkt, size_t len,
+	     const uint8_t *pending, size_t npending, uint8_t *out, size_t cap, size_t *outlen);
 
 #endif

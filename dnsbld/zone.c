@@ -49,6 +49,7 @@ int zone_table_init(struct zone_table *t, const struct config *cfg)
 		put32(z->soa_times + 12, zc->soa_minimum);
 		z->ns_count = zc->ns_count;
 		z->ns = zc->ns;
+		z->key = config_zone_key(cfg, zc);
 		z->exempt = -1;
 		for (unsigned j = 0; zc->exempt[0] != '\0' && j < cfg->zone_count; j++)
 			if (strcmp(cfg->zones[j].name, zc->exempt) == 0)

@@ -27,6 +27,7 @@ struct zone {
 	uint8_t soa_times[16];
 	unsigned ns_count;
 	const struct dname *ns;
+	const struct key_config *key;   /* transfer_key (TSIG), NULL for none; the config's */
 	int exempt;                    /* index of the exempt (allowlist) zone, or -1 */
 	unsigned member_count;         /* combined zones: */
 	unsigned members[CONFIG_MAX_MEMBERS]; /* the member zones' indexes */

@@ -142,6 +142,13 @@ static bool records_parse(const uint8_t *pkt, size_t len, size_t *p, unsigned n,
 		size_t rr_start = *p;
 		if (rr_skip(pkt, len, p, &type, &klass, &ttl, &owner_len, &rdlen) < 0)
 			return false;
+		if (type == DNS_T_TSIG) {
+			/* only as the very last record (RFC 8945 5.1) */
+			if (i + 1 != n || i < before_ar)
+				return false;
+			q->tsig = true;
+			continue;
+		}
 		if (type != DNS_T_OPT)
 			continue;
 		/* OPT only in the additional section, once, owned by the root */
@@ -168,6 +175,7 @@ enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len, struct dns
 	q->edns_version = 0;
 	q->edns_do = false;
 	q->edns_udp_size = 0;
+	q->tsig = false;
 	q->nlabels = 0;
 	q->qname_len = 0;
 	q->rcode = DNS_R_NOERROR;

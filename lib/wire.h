@@ -19,13 +19,13 @@
 
 enum dns_type {
 	DNS_T_A = 1, DNS_T_NS = 2, DNS_T_CNAME = 5, DNS_T_SOA = 6, DNS_T_TXT = 16,
-	DNS_T_AAAA = 28, DNS_T_OPT = 41, DNS_T_IXFR = 251, DNS_T_AXFR = 252,
+	DNS_T_AAAA = 28, DNS_T_OPT = 41, DNS_T_TSIG = 250, DNS_T_IXFR = 251, DNS_T_AXFR = 252,
 	DNS_T_ANY = 255,
 };
 enum dns_class { DNS_C_IN = 1, DNS_C_CH = 3, DNS_C_ANY = 255 };
 enum dns_rcode {
 	DNS_R_NOERROR = 0, DNS_R_FORMERR = 1, DNS_R_SERVFAIL = 2, DNS_R_NXDOMAIN = 3,
-	DNS_R_NOTIMP = 4, DNS_R_REFUSED = 5, DNS_R_BADVERS = 16,
+	DNS_R_NOTIMP = 4, DNS_R_REFUSED = 5, DNS_R_NOTAUTH = 9, DNS_R_BADVERS = 16,
 };
 
 /* Header flag bits (in the 16-bit flags word). */
@@ -60,12 +60,14 @@ struct dns_query {
 	uint8_t edns_version;
 	bool edns_do;
 	uint16_t edns_udp_size;
+	bool tsig;            /* the last record is a TSIG record (lib/tsig.h verifies it) */
 	int rcode;            /* with DNS_PARSE_ERROR: the rcode to answer with */
 };
 
 /* Parses a query of len bytes. Validates the header, the question (no compression,
- * label and name limits), every other record's framing and the OPT record (one at
- * most, root owner, version 0). Never reads past len. */
+ * label and name limits), every other record's framing, the OPT record (one at
+ * most, root owner, version 0) and where a TSIG record is (the last one, in the
+ * additional section; its contents are lib/tsig.h's). Never reads past len. */
 enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q);
 
 /* Walks the possibly compressed name at *pos of msg[0..len): with out != NULL writes

@@ -25,6 +25,8 @@ static struct store *store;
 static struct store_reader *reader;
 static struct answer_ctx actx;
 static char dbdir[] = "/tmp/dnsbl-fuzz-XXXXXX";
+/* bl.example's transfer_key: signed seeds take the TSIG slow path (answer_tsig.c) */
+#define FUZZ_SECRET "ZnV6emluZyB0aGUgVFNJRyBzbG93IHBhdGggb2Yg"
 
 static int setup(void)
 {
@@ -40,10 +42,12 @@ static int setup(void)
 	fprintf(f, "[server]\ndb = %s/db\n"
 		   "[zone bl.example]\nttl = 300\ntxt = Listed $ see $$\n"
 		   "soa = ns1.bl.example. h.bl.example. 1 2 3 4\nns = ns1.bl.example.\n"
+		   "transfer_key = fz\n"
 		   "[zone sub.bl.example]\nsoa = ns. h. 1 2 3 4\nns = ns.\n"
 		   "[zone dbl.example]\ntype = name\ntxt = $ listed\nsoa = ns. h. 1 2 3 4\nns = ns.\n"
 		   "[zone zen.example]\ntype = combined\nmembers = bl.example sub.bl.example\n"
-		   "soa = ns. h. 1 2 3 4\nns = ns.\n", dbdir);
+		   "soa = ns. h. 1 2 3 4\nns = ns.\n"
+		   "[key fz]\nalgorithm = hmac-sha256\nsecret = " FUZZ_SECRET "\n", dbdir);
 	fclose(f);
 	if (config_load(conf, &cfg, err, sizeof(err)) < 0) {
 		fputs(err, stderr);
@@ -134,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 #else
-static size_t seed(uint8_t *buf, const char *name, uint16_t type, int edns)
+static size_t seed(uint8_t *buf, const char *name, uint16_t type, int edns, int tsig)
 {
 	ldns_pkt *p = NULL;
 	uint8_t *wire = NULL;
@@ -144,6 +148,9 @@ static size_t seed(uint8_t *buf, const char *name, uint16_t type, int edns)
 		return 0;
 	if (edns)
 		ldns_pkt_set_edns_udp_size(p, 4096);
+	if (tsig && ldns_pkt_tsig_sign(p, "fz.", FUZZ_SECRET, 300, "hmac-sha256.", NULL) !=
+			    LDNS_STATUS_OK)
+		return 0;
 	if (ldns_pkt2wire(&wire, p, &n) != LDNS_STATUS_OK)
 		n = 0;
 	if (n > 0 && n <= 512)
@@ -156,7 +163,7 @@ static size_t seed(uint8_t *buf, const char *name, uint16_t type, int edns)
 int main(int argc, char **argv)
 {
 	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
-	static const struct { const char *name; uint16_t type; int edns; } seeds[] = {
+	static const struct { const char *name; uint16_t type; int edns, tsig; } seeds[] = {
 		{ "2.0.0.127.bl.example.", LDNS_RR_TYPE_A, 0 },
 		{ "1.2.0.192.BL.example.", LDNS_RR_TYPE_TXT, 1 },
 		{ "1.100.51.198.bl.example.", LDNS_RR_TYPE_TXT, 0 },
@@ -170,6 +177,8 @@ int main(int argc, char **argv)
 		{ "1.2.0.192.zen.example.", LDNS_RR_TYPE_TXT, 1 },
 		{ "5.4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example.",
 		  LDNS_RR_TYPE_A, 0 },
+		{ "bl.example.", LDNS_RR_TYPE_SOA, 0, 1 },
+		{ "2.0.0.127.bl.example.", LDNS_RR_TYPE_TXT, 1, 1 },
 	};
 	enum { NSEEDS = sizeof(seeds) / sizeof(seeds[0]) };
 	uint8_t pkt[600];
@@ -181,7 +190,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < NSEEDS; i++)
-		seeds_len[i] = seed(seeds_wire[i], seeds[i].name, seeds[i].type, seeds[i].edns);
+		seeds_len[i] = seed(seeds_wire[i], seeds[i].name, seeds[i].type, seeds[i].edns,
+				    seeds[i].tsig);
 	srandom(5782);
 	for (unsigned long r = 0; r < rounds; r++) {
 		unsigned s = (unsigned)random() % NSEEDS;
@@ -219,13 +229,13 @@ int main(int argc, char **argv)
 	}
 	const struct answer_stats *st = &actx.stats;
 	printf("fuzz_answer: %lu mutated packets, answers: %llu NOERROR, %llu NXDOMAIN, "
-	       "%llu REFUSED, %llu FORMERR, %llu NOTIMP, %llu truncated, %llu dropped; "
-	       "every response parsed by ldns\n",
+	       "%llu REFUSED, %llu FORMERR, %llu NOTIMP, %llu truncated, %llu dropped, "
+	       "%llu TSIG rejected; every response parsed by ldns\n",
 	       rounds, (unsigned long long)st->noerror, (unsigned long long)st->nxdomain,
 	       (unsigned long long)st->refused, (unsigned long long)st->formerr,
 	       (unsigned long long)st->notimp, (unsigned long long)st->truncated,
-	       (unsigned long long)st->dropped);
-	if (st->noerror == 0 || st->nxdomain == 0 || st->formerr == 0) {
+	       (unsigned long long)st->dropped, (unsigned long long)st->tsig_rejected);
+	if (st->noerror == 0 || st->nxdomain == 0 || st->formerr == 0 || st->tsig_rejected == 0) {
 		fprintf(stderr, "fuzz: the mutations no longer reach every outcome\n");
 		return 1;
 	}
