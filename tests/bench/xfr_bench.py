@@ -43,6 +43,7 @@ import pathlib
 import random
 import re
 import resource
+import select
 import shutil
 import socket
 import struct
@@ -96,6 +97,10 @@ def fmt_spread(values, scale=1.0, digits=0):
         return "-"
     f = f"{{:,.{digits}f}}"
     return f"{f.format(m / scale)} ({f.format(lo / scale)}-{f.format(hi / scale)})"
+
+
+def fmt_opt(seconds):
+    return "-" if seconds is None else f"{seconds:.1f}s"
 
 
 def proc_status(pid, key):
@@ -178,21 +183,24 @@ def soa_tail(buf, msg, end):
     return bytes(buf[p - 20:p])
 
 
-def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, deadline=None, timeout=60):
+def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, on_first=None, timeout=60):
     """One AXFR of zone from 127.0.0.1:port: reads length-prefixed messages, sums
     ANCOUNT, ends at the message that ends with the opening SOA (or EOF). rate > 0
-    reads at most that many bytes/s; stop (an Event) or deadline (monotonic) aborts
-    it. Returns records, messages, bytes, complete, error, seconds and the reader's
-    CPU seconds (its process's, so meaningful in a reader process of its own)."""
+    reads at most that many bytes/s; stop (an Event) aborts it; on_first() is called
+    at the first message. Returns records, messages, bytes, complete, error, seconds,
+    first (seconds to the first message: dnsbld counts the zone's records before it
+    sends any) and the reader's CPU seconds (its process's, so meaningful only in a
+    reader process of its own)."""
     q = dns.message.make_query(zone, "AXFR")
     wire = q.to_wire()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(0.5 if stop or deadline else timeout)
+    s.settimeout(0.5 if stop else timeout)
     buf = bytearray(max(16 << 20, 2 * rcvbuf))
     mv = memoryview(buf)
     start = end = 0
-    res = {"records": 0, "messages": 0, "bytes": 0, "complete": False, "error": None}
+    res = {"records": 0, "messages": 0, "bytes": 0, "complete": False, "error": None,
+           "first": None}
     tail = None
     chunk = 16384 if rate else len(buf)
     cpu0 = own_cpu()
@@ -201,7 +209,7 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, deadline=None, time
         s.connect(("127.0.0.1", port))
         s.sendall(struct.pack("!H", len(wire)) + wire)
         while not res["complete"]:
-            if (stop is not None and stop.is_set()) or (deadline and time.monotonic() > deadline):
+            if stop is not None and stop.is_set():
                 break
             if len(buf) - end < 65538:
                 buf[:end - start] = buf[start:end]
@@ -210,7 +218,7 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, deadline=None, time
             try:
                 n = s.recv_into(mv[end:end + chunk] if rate else mv[end:])
             except socket.timeout:
-                if stop is None and deadline is None:
+                if stop is None:
                     raise
                 continue
             if n == 0:
@@ -227,6 +235,10 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, deadline=None, time
                                  f"{dns.rcode.to_text(flags & 0xF)}")
                 if tail is None and ancount:
                     tail = soa_tail(buf, msg, mend)
+                if res["first"] is None:
+                    res["first"] = time.monotonic() - t0
+                    if on_first:
+                        on_first()
                 res["records"] += ancount
                 res["messages"] += 1
                 start = mend
@@ -252,12 +264,26 @@ def own_cpu():
 
 
 def reader_main(a):
-    """--reader: --count transfers (or back to back for --for-seconds), one JSON line
-    each, then one with the reader's own CPU seconds."""
-    deadline = time.monotonic() + a.for_seconds if a.for_seconds else None
+    """--reader: --count transfers, or with --until-eof back to back until stdin
+    closes (printing "first" when the first message arrives); one JSON line each,
+    then one with the reader's own CPU seconds."""
+    stop = None
+    if a.until_eof:
+        stop = threading.Event()
+
+        def wait_eof():
+            sys.stdin.read()
+            stop.set()
+        threading.Thread(target=wait_eof, daemon=True).start()
+    first = []
+
+    def on_first():
+        if not first:
+            first.append(1)
+            print('"first"', flush=True)
     done = 0
-    while (deadline is None and done < a.count) or (deadline and time.monotonic() < deadline):
-        r = axfr_once(a.port, a.zone, deadline=deadline)
+    while (stop is None and done < a.count) or (stop is not None and not stop.is_set()):
+        r = axfr_once(a.port, a.zone, stop=stop, on_first=on_first if stop else None)
         print(json.dumps(r), flush=True)
         done += 1
         if r["error"]:
@@ -266,25 +292,49 @@ def reader_main(a):
     return 0
 
 
-def start_reader(port, cpu, count=1, for_seconds=0):
-    """Starts the reader in a process of its own on cpu (reader_result collects it)."""
+def start_reader(port, cpu, count=1, until_eof=False):
+    """Starts the reader in a process of its own on cpu (reader_result collects it;
+    with until_eof, wait_first waits for its first message and closing its stdin ends
+    it)."""
     cmd = [sys.executable, __file__, "--reader", "--port", port, "--zone", ZONE,
-           "--count", count, "--for-seconds", for_seconds]
+           "--count", count] + (["--until-eof"] if until_eof else [])
     return subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=on_cpu(cpu))
+                            stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+                            preexec_fn=on_cpu(cpu))
+
+
+def wait_first(proc, timeout):
+    """Waits until an --until-eof reader has its first message (the transfer streams)."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    line = proc.stdout.readline() if ready else ""
+    if line.strip() != '"first"':
+        proc.kill()
+        proc.wait()
+        raise Failed(f"the AXFR reader got no message within {timeout:.0f}s ({line!r}):\n"
+                     f"{proc.stderr.read()[-2000:]}")
+
+
+def reader_cpu(proc):
+    """CPU seconds a running reader process has used (0 for None)."""
+    return proc_cpu(proc.pid) if proc else 0.0
 
 
 def reader_result(proc, timeout):
-    """Waits for a reader process: (its transfers' dicts, its CPU seconds in all)."""
+    """Ends (closes its stdin) and waits for a reader process: (its transfers' dicts,
+    its CPU seconds in all)."""
+    killer = threading.Timer(timeout, proc.kill)
+    killer.start()
     try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise Failed(f"the AXFR reader did not finish within {timeout:.0f}s")
+        proc.stdin.close()
+        out = proc.stdout.read()
+        err = proc.stderr.read()
+        proc.wait()
+    finally:
+        killer.cancel()
     if proc.returncode != 0:
-        raise Failed(f"the AXFR reader failed (exit {proc.returncode}):\n{err[-2000:]}")
-    lines = [json.loads(x) for x in out.splitlines() if x.strip()]
+        raise Failed(f"the AXFR reader failed or took over {timeout:.0f}s (exit "
+                     f"{proc.returncode}):\n{err[-2000:]}")
+    lines = [json.loads(x) for x in out.splitlines() if x.strip() and x.strip() != '"first"']
     return lines[:-1], lines[-1]["cpu"]
 
 
@@ -483,20 +533,23 @@ def store_txns(dbdir):
 
 
 class RssSampler:
-    """Samples a process's VmRSS, RssAnon and RssFile every 5 ms; keeps the peaks."""
+    """Samples VmRSS, RssAnon and RssFile of a process and its children every 5 ms;
+    keeps the peaks, each the largest of one process (NSD's zone is in its server
+    child; adding COW-shared pages of forked processes would count them twice)."""
 
     def __init__(self, pid):
-        self.pid = pid
+        self.pids = tree_pids(pid)
         self.peak = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            for k in self.peak:
-                v = proc_status(self.pid, k)
-                if v == v and v > self.peak[k]:
-                    self.peak[k] = v
+            for pid in self.pids:
+                for k in self.peak:
+                    v = proc_status(pid, k)
+                    if v == v and v > self.peak[k]:
+                        self.peak[k] = v
             self._stop.wait(0.005)
 
     def __enter__(self):
@@ -526,7 +579,7 @@ def axfr_step(tag, servers, a, store, problems):
     for rep in range(a.repeat):
         for name, srv in servers.items():
             pin_tree(srv, server_cpu(a))
-            anon0 = proc_status(srv.pid, "RssAnon")
+            anon0 = max(proc_status(p, "RssAnon") for p in tree_pids(srv.pid))
             cpu0 = tree_cpu(srv.pid)
             with RssSampler(srv.pid) as rss:
                 xfrs, _ = reader_result(start_reader(srv.port, load_cpu(a)), timeout)
@@ -537,12 +590,14 @@ def axfr_step(tag, servers, a, store, problems):
                              f"{x['error'] or 'no closing SOA before EOF'}\n{srv.log_text()}")
             r = {"records": x["records"], "messages": x["messages"], "bytes": x["bytes"],
                  "seconds": x["seconds"], "rps": x["records"] / x["seconds"],
+                 "first": x["first"],
                  "server_cpu": cpu, "reader_cpu": x["cpu"],
                  "reader_share": x["cpu"] / x["seconds"], "rss_anon_before": anon0,
                  "rss_peak": rss.peak}
             runs[name].append(r)
             log(f"{tag} #{rep + 1} AXFR {name:6}: {r['records']:,} records in "
-                f"{r['seconds']:.2f}s = {r['rps'] / 1e6:.2f}M/s ({r['messages']:,} messages, "
+                f"{r['seconds']:.2f}s = {r['rps'] / 1e6:.2f}M/s (first message after "
+                f"{r['first']:.2f}s; {r['messages']:,} messages, "
                 f"{db.mib(r['bytes'])}); server CPU {cpu:.2f}s, reader CPU "
                 f"{r['reader_cpu']:.2f}s ({r['reader_share']:.0%} of a core); peak RSS "
                 f"{db.mib(rss.peak['VmRSS'])} (anon {db.mib(rss.peak['RssAnon'])})")
@@ -562,14 +617,17 @@ def udp_during_step(srv, qfile, a, d):
             pin_tree(srv, server_cpu(a))
             reader = None
             if mode == "axfr":
-                # starts first and ends after dnsperf: the whole run is under transfer
-                reader = start_reader(srv.port, load_cpu(a), for_seconds=a.seconds + 1.5)
-                time.sleep(0.5)
-            cpu0, perf0 = tree_cpu(srv.pid), db.children_cpu()
+                # dnsperf starts once the transfer streams and ends before the reader
+                reader = start_reader(srv.port, load_cpu(a), until_eof=True)
+                wait_first(reader, 120 + a.entries / 20_000)
+            cpu0, perf0, busy0 = tree_cpu(srv.pid), db.children_cpu(), db.machine_cpu()[0]
+            rcpu0 = reader_cpu(reader)
             res, _ = db.dnsperf(srv.port, qfile, a.seconds, a, d / f"udp-{mode}-{rep}.txt",
                                 qps=a.udp_qps or None)
             res["server_cpu"] = tree_cpu(srv.pid) - cpu0
             res["dnsperf_cpu"] = db.children_cpu() - perf0
+            res["other_cpu"] = max(0.0, db.machine_cpu()[0] - busy0 - res["server_cpu"] -
+                                   res["dnsperf_cpu"] - (reader_cpu(reader) - rcpu0))
             res["aps"] = res["completed"] / res["runtime"]
             if reader:
                 xfrs, rcpu = reader_result(reader, xfr_timeout)
@@ -578,6 +636,7 @@ def udp_during_step(srv, qfile, a, d):
                     raise Failed(f"an AXFR during dnsperf failed: {bad[0]}")
                 secs = sum(x["seconds"] for x in xfrs)
                 res["xfr"] = {"complete": sum(1 for x in xfrs if x["complete"]),
+                              "first": xfrs[0]["first"],
                               "records": sum(x["records"] for x in xfrs),
                               "rps": sum(x["records"] for x in xfrs) / secs if secs else 0,
                               "reader_cpu": rcpu}
@@ -590,8 +649,8 @@ def udp_during_step(srv, qfile, a, d):
                          f"{res['xfr']['rps'] / 1e6:.2f}M records/s, reader CPU "
                          f"{res['xfr']['reader_cpu']:.1f}s")
             log(f"udp #{rep + 1} {mode:5}: {res['aps']:,.0f} answers/s, {res['lost']:,} lost, "
-                f"dnsbld CPU {res['server_cpu']:.2f}s, dnsperf CPU {res['dnsperf_cpu']:.2f}s"
-                + extra)
+                f"dnsbld CPU {res['server_cpu']:.2f}s, dnsperf CPU {res['dnsperf_cpu']:.2f}s, "
+                f"others {res['other_cpu']:.1f}s" + extra)
     return runs
 
 
@@ -615,10 +674,12 @@ def query_step(servers, qfile, a, d, problems):
     for rep in range(a.repeat):
         for name, srv in servers.items():
             pin_tree(srv, server_cpu(a))
-            cpu0 = tree_cpu(srv.pid)
+            cpu0, perf0, busy0 = tree_cpu(srv.pid), db.children_cpu(), db.machine_cpu()[0]
             res, _ = db.dnsperf(srv.port, qfile, a.seconds, a, d / f"q-{name}-{rep}.txt",
                                 qps=a.rate or None)
             cpu = tree_cpu(srv.pid) - cpu0
+            res["dnsperf_cpu"] = db.children_cpu() - perf0
+            res["other_cpu"] = max(0.0, db.machine_cpu()[0] - busy0 - cpu - res["dnsperf_cpu"])
             if not srv.alive():
                 raise Failed(f"{name} died during dnsperf\n{srv.log_text()}")
             res["server_cpu"] = cpu
@@ -629,7 +690,8 @@ def query_step(servers, qfile, a, d, problems):
             runs[name].append(res)
             log(f"queries #{rep + 1} {name:6}: {res['qps']:,.0f} q/s, {res['lost']:,} lost, "
                 f"CPU {cpu:.2f}s, {res['apc']:,.0f} answers/CPU-s, NOERROR "
-                f"{res['rcodes'].get('NOERROR', 0) / max(1, res['completed']):.0%}")
+                f"{res['rcodes'].get('NOERROR', 0) / max(1, res['completed']):.0%}; others "
+                f"{res['other_cpu']:.1f}s")
     return runs
 
 
@@ -680,7 +742,8 @@ def growth_step(main_db, files, a, d, problems):
             row = {"file_before": before[0], "file_after": after[0], "used_before": before[1],
                    "used_after": after[1], "page": before[2], "import_s": times,
                    "used_each": sizes, "last_txn": txns[0], "oldest_reader_txn": txns[1],
-                   "slow_bytes": slow.get("bytes"), "slow_seconds": slow.get("seconds")}
+                   "slow_bytes": slow.get("bytes"), "slow_seconds": slow.get("seconds"),
+                   "slow_first": slow.get("first")}
             out[mode] = row
             log(f"growth {mode:7} a transfer: {a.imports} imports --replace "
                 f"({', '.join(f'{x:.1f}' for x in times)} s): data.mdb "
@@ -688,7 +751,8 @@ def growth_step(main_db, files, a, d, problems):
                 f"{db.mib(before[1])} -> " + " -> ".join(db.mib(x) for x in sizes) +
                 f"; last txn {txns[0]}, oldest reader's {txns[1] or '-'}"
                 + (f"; the slow reader read {(slow.get('bytes') or 0) // 1024:,} KiB in "
-                   f"{slow.get('seconds', 0):.0f}s" if reader else ""))
+                   f"{slow.get('seconds', 0):.0f}s (first message after "
+                   f"{fmt_opt(slow.get('first'))})" if reader else ""))
         finally:
             code = proc.stop()
             if code != 0:
@@ -853,21 +917,23 @@ def report(R, a, mach):
       (f"Servers pinned to CPU {a.pin[0]}, clients (AXFR reader, dnsperf) to CPU {a.pin[1]}. "
        if a.pin else "Not pinned. ") +
       f"{a.repeat} rounds, servers alternating; medians (min-max). On a shared machine "
-      "these numbers are noisy.")
+      "these numbers are noisy: \"other CPU\" is what the rest of the machine used during "
+      "a run (/proc/stat busy time less the server, dnsperf and the reader).")
     for tag, s in R.get("sets", {}).items():
         info = s["info"]
         p("")
         p(f"### AXFR, {tag}: {info['entries']:,} entries, {info['records']:,} records "
           f"(store {db.mib(info['store'][0])}, {db.mib(info['store'][1])} used)")
         p("")
-        p("| server | records/s | seconds | MiB sent | server CPU s | reader CPU (share of a core) "
-          "| peak RSS | peak RssAnon (before) | peak RssFile |")
-        p("|---|---|---|---|---|---|---|---|---|")
+        p("| server | records/s | seconds | first message s | MiB sent | server CPU s "
+          "| reader CPU (share of a core) | peak RSS | peak RssAnon (before) | peak RssFile |")
+        p("|---|---|---|---|---|---|---|---|---|---|")
         runs = s["axfr"]
         for name, rr in runs.items():
             pk = [r["rss_peak"] for r in rr]
             p(f"| {name} | {fmt_spread([r['rps'] for r in rr])} | "
               f"{fmt_spread([r['seconds'] for r in rr], digits=2)} | "
+              f"{fmt_spread([r['first'] for r in rr], digits=2)} | "
               f"{rr[0]['bytes'] / 2**20:,.1f} | "
               f"{fmt_spread([r['server_cpu'] for r in rr], digits=2)} | "
               f"{fmt_spread([r['reader_cpu'] for r in rr], digits=2)} "
@@ -889,18 +955,20 @@ def report(R, a, mach):
         p(f"### UDP answers/s during AXFRs (dnsbld, dnsperf -c {a.clients} -q {a.outstanding}"
           + (f" -Q {a.udp_qps}" if a.udp_qps else ", full speed") + f", {a.seconds} s runs)")
         p("")
-        p("| dnsbld | answers/s | lost | dnsbld CPU s | dnsperf CPU s | AXFRs complete "
-          "| AXFR records/s | reader CPU s |")
-        p("|---|---|---|---|---|---|---|---|")
+        p("| dnsbld | answers/s | lost | dnsbld CPU s | dnsperf CPU s | other CPU s "
+          "| AXFRs complete | AXFR records/s | first message s | reader CPU s |")
+        p("|---|---|---|---|---|---|---|---|---|---|")
         for mode, rr in u.items():
             x = [r.get("xfr") for r in rr]
             p(f"| {'alone' if mode == 'alone' else 'AXFRs back to back'} | "
               f"{fmt_spread([r['aps'] for r in rr])} | {spread([r['lost'] for r in rr])[0]:,.0f}"
               f" | {fmt_spread([r['server_cpu'] for r in rr], digits=2)} | "
-              f"{fmt_spread([r['dnsperf_cpu'] for r in rr], digits=2)} | " +
+              f"{fmt_spread([r['dnsperf_cpu'] for r in rr], digits=2)} | "
+              f"{fmt_spread([r['other_cpu'] for r in rr], digits=1)} | " +
               (f"{fmt_spread([v['complete'] for v in x])} | {fmt_spread([v['rps'] for v in x])}"
+               f" | {fmt_spread([v['first'] for v in x], digits=2)}"
                f" | {fmt_spread([v['reader_cpu'] for v in x], digits=2)} |"
-               if x[0] else "- | - | - |"))
+               if x[0] else "- | - | - | - |"))
         R["udp_ratio"] = ratio(spread([r["aps"] for r in u["axfr"]])[0],
                                spread([r["aps"] for r in u["alone"]])[0])
         rounds = [ratio(y["aps"], x["aps"]) for x, y in zip(u["alone"], u["axfr"])]
@@ -913,8 +981,9 @@ def report(R, a, mach):
         p(f"### dnsbld, NSD and Knot answering the same zone (dnsperf -Q {a.rate or 'max'}, "
           f"{a.seconds} s runs, A and TXT, listed and unlisted)")
         p("")
-        p("| server | q/s | lost | NOERROR | server CPU s | answers/CPU-s | dnsbld/server |")
-        p("|---|---|---|---|---|---|---|")
+        p("| server | q/s | lost | NOERROR | server CPU s | answers/CPU-s | dnsbld/server "
+          "| other CPU s |")
+        p("|---|---|---|---|---|---|---|---|")
         apc = {n: spread([r["apc"] for r in rr])[0] for n, rr in q.items()}
         for name, rr in q.items():
             noerr = spread([r["rcodes"].get("NOERROR", 0) / max(1, r["completed"]) for r in rr])[0]
@@ -922,7 +991,8 @@ def report(R, a, mach):
               f"{spread([r['lost'] for r in rr])[0]:,.0f} | {noerr:.0%} | "
               f"{fmt_spread([r['server_cpu'] for r in rr], digits=2)} | "
               f"{fmt_spread([r['apc'] for r in rr])} | "
-              f"{'-' if name == 'dnsbld' else format(ratio(apc['dnsbld'], apc[name]), '.2f')} |")
+              f"{'-' if name == 'dnsbld' else format(ratio(apc['dnsbld'], apc[name]), '.2f')} | "
+              f"{fmt_spread([r['other_cpu'] for r in rr], digits=1)} |")
         p("")
         p(f"- Answers compared first: {R['compared']} names (A: rcode and records) alike on "
           "all three.")
@@ -962,7 +1032,8 @@ def report(R, a, mach):
             p(f"- growth with the open transfer / without: **"
               f"{ratio(w['used_after'] - w['used_before'], o['used_after'] - o['used_before']):.2f}"
               f"** (the slow reader read {(w['slow_bytes'] or 0) // 1024:,} KiB in "
-              f"{w['slow_seconds'] or 0:.0f} s)")
+              f"{w['slow_seconds'] or 0:.0f} s, its first message after "
+              f"{fmt_opt(w['slow_first'])})")
     print("\n".join(lines), flush=True)
 
 
@@ -979,7 +1050,7 @@ def parse_args():
     ap.add_argument("--repeat", type=int, default=None,
                     help="rounds of every measurement, servers alternating (default 5)")
     ap.add_argument("--seconds", type=int, default=None,
-                    help="length of each dnsperf run (default 4; --quick 2)")
+                    help="length of each dnsperf run (default 3; --quick 2)")
     ap.add_argument("--rate", type=int, default=50000,
                     help="offered q/s when comparing the servers (dnsperf -Q; 0: full speed)")
     ap.add_argument("--udp-qps", type=int, default=0,
@@ -994,7 +1065,7 @@ def parse_args():
                     help="entries of the zone the secondary copies (default 100k; --quick "
                          "as --entries)")
     ap.add_argument("--imports", type=int, default=None,
-                    help="imports --replace of the growth step (default 4; --quick 3)")
+                    help="imports --replace of the growth step (default 3, as --quick)")
     ap.add_argument("--slow-rate", type=int, default=65536,
                     help="bytes/s the slow AXFR reader reads (default 64 KiB/s)")
     ap.add_argument("--pin", default=None, metavar="SERVER_CPU,LOAD_CPU",
@@ -1009,12 +1080,12 @@ def parse_args():
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--zone", default=ZONE, help=argparse.SUPPRESS)
     ap.add_argument("--count", type=int, default=1, help=argparse.SUPPRESS)
-    ap.add_argument("--for-seconds", type=float, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--until-eof", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.reader:
         return a
-    defaults = {"entries": 1_000_000, "repeat": 5, "seconds": 4, "queries": 200_000,
-                "changes": 5, "notify_entries": 100_000, "imports": 4}
+    defaults = {"entries": 1_000_000, "repeat": 5, "seconds": 3, "queries": 200_000,
+                "changes": 5, "notify_entries": 100_000, "imports": 3}
     if a.quick:
         defaults = {"entries": 20_000, "repeat": 2, "seconds": 2, "queries": 20_000,
                     "changes": 2, "notify_entries": None, "imports": 3}
