@@ -100,6 +100,7 @@ def fmt_spread(values, scale=1.0, digits=0):
 
 
 def fmt_opt(seconds):
+    """Seconds as text, "-" for None."""
     return "-" if seconds is None else f"{seconds:.1f}s"
 
 
@@ -162,6 +163,7 @@ def on_cpu(cpu):
 # The AXFR reader (run as `xfr_bench.py --reader`, pinned to the load CPU)
 
 def skip_name(buf, p):
+    """The offset after the (possibly compressed) name at buf[p]."""
     while True:
         b = buf[p]
         if b == 0:
@@ -202,6 +204,7 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, on_first=None, time
     res = {"records": 0, "messages": 0, "bytes": 0, "complete": False, "error": None,
            "first": None}
     tail = None
+    t_first = None
     chunk = 16384 if rate else len(buf)
     cpu0 = own_cpu()
     t0 = time.monotonic()
@@ -236,7 +239,8 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, on_first=None, time
                 if tail is None and ancount:
                     tail = soa_tail(buf, msg, mend)
                 if res["first"] is None:
-                    res["first"] = time.monotonic() - t0
+                    t_first = time.monotonic()
+                    res["first"] = t_first - t0
                     if on_first:
                         on_first()
                 res["records"] += ancount
@@ -245,8 +249,9 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, on_first=None, time
                 if res["records"] >= 2 and ancount and buf[mend - 20:mend] == tail:
                     res["complete"] = True
                     break
-            if rate:
-                ahead = res["bytes"] / rate - (time.monotonic() - t0)
+            if rate and res["first"] is not None:
+                # paced from the first message: the wait before it earns no burst
+                ahead = res["bytes"] / rate - (time.monotonic() - t_first)
                 if ahead > 0:
                     time.sleep(ahead)
     except (OSError, Failed) as e:
@@ -259,6 +264,7 @@ def axfr_once(port, zone, rcvbuf=8 << 20, rate=0, stop=None, on_first=None, time
 
 
 def own_cpu():
+    """CPU seconds this process has used."""
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
 
@@ -385,6 +391,7 @@ def dnsbld_server(srv, name="dnsbld"):
 
 
 def nsd_server(d, zonefile, port):
+    """Spawns NSD in directory d as the primary of zonefile on 127.0.0.1:port."""
     d.mkdir(exist_ok=True)
     conf = d / "nsd.conf"
     # unprivileged-style: no chroot, no user change, no database file, no rate limit
@@ -416,6 +423,8 @@ zone:
 
 
 def knot_conf(d, port, zone_lines):
+    """Writes d/knot.conf: one worker of each kind on 127.0.0.1:port, rundir, storage
+    and log in d, then zone_lines; returns its path."""
     d.mkdir(exist_ok=True)
     (d / "storage").mkdir(exist_ok=True)
     conf = d / "knot.conf"
@@ -438,6 +447,7 @@ template:
 
 
 def knot_primary(d, zonefile, port):
+    """Spawns knotd in directory d as the primary of zonefile on 127.0.0.1:port."""
     conf = knot_conf(d, port, f"""zone:
   - domain: {ZONE}
     file: "{zonefile}"
@@ -452,6 +462,8 @@ def knot_primary(d, zonefile, port):
 
 
 def knot_secondary(d, port, primary_port):
+    """Spawns knotd in directory d as a secondary of the dnsbld on primary_port that
+    takes its NOTIFYs."""
     conf = knot_conf(d, port, f"""remote:
   - id: dnsbld
     address: 127.0.0.1@{primary_port}
@@ -565,10 +577,12 @@ class RssSampler:
 # The measurements
 
 def server_cpu(a):
+    """The CPU the servers are pinned to, or None."""
     return a.pin[0] if a.pin else None
 
 
 def load_cpu(a):
+    """The CPU the clients (reader, dnsperf) are pinned to, or None."""
     return a.pin[1] if a.pin else None
 
 
@@ -696,6 +710,7 @@ def query_step(servers, qfile, a, d, problems):
 
 
 def import_replace(srv, data, timeout):
+    """`dnsbl-loader import --replace` of data into srv's store: its wall seconds."""
     t0 = time.monotonic()
     r = srv.loader("import", ZONE, data, "--format", "rbldnsd", "--replace", "--no-progress",
                    timeout=timeout)
@@ -829,6 +844,7 @@ def notify_step(data, a, d, problems):
 
 
 def xfr_opts(notify=None):
+    """dnsbld's [server] keys here: one thread, transfers to loopback, NOTIFY targets."""
     opts = {"threads": 1, "allow_transfer": "127.0.0.1/32"}
     if notify:
         opts["notify"] = notify
@@ -839,6 +855,8 @@ def xfr_opts(notify=None):
 # One data set: dnsbld's store, its zone file, NSD (and Knot) serving it
 
 def prepare_set(tag, entries, a, work, tools, seed):
+    """Data, dnsbld's store and the exported zone file of one set; the numbers the
+    report gives about it."""
     d = work / tag
     d.mkdir()
     t0 = time.monotonic()
@@ -875,14 +893,17 @@ def start_all(d, srv, zonefile, a, want):
     if "knot" in want:
         servers["knot"] = knot_primary(d / "knot", zonefile, t.free_port())
     for name, p in servers.items():
-        took = wait_serial(p, serial, 600)
+        wait_serial(p, serial, 600)
         pin_tree(p, server_cpu(a))
-        log(f"{name} answers serial {serial} ({took:.1f}s to load); "
+        # they load in parallel: from its own spawn, not from the previous one's answer
+        log(f"{name} answers serial {serial} ({time.monotonic() - p.t_spawn:.1f}s after "
+            "its start); "
             f"{len(tree_pids(p.pid))} process(es), RSS {db.mib(proc_status(p.pid, 'VmRSS'))}")
     return servers
 
 
 def stop_all(servers, problems):
+    """Stops every server; dnsbld must exit 0 on SIGTERM."""
     for name, p in servers.items():
         was = p.alive()
         code = p.stop()
@@ -910,6 +931,7 @@ def variant_files(d, data, tools, seed, entries, a):
 # Report
 
 def report(R, a, mach):
+    """Prints the machine line and a Markdown table per measurement."""
     lines = []
     p = lines.append
     p(f"Machine: Linux {mach['kernel']}, {mach['cpu']}, nproc {mach['nproc']} (load average "
@@ -1040,6 +1062,7 @@ def report(R, a, mach):
 # --------------------------------------------------------------------------------------
 
 def parse_args():
+    """The options, with --quick's and the defaults filled in."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--entries", type=int, default=None,
                     help="entries of the data set (default 1M; --quick 20k)")
@@ -1065,7 +1088,7 @@ def parse_args():
                     help="entries of the zone the secondary copies (default 100k; --quick "
                          "as --entries)")
     ap.add_argument("--imports", type=int, default=None,
-                    help="imports --replace of the growth step (default 3, as --quick)")
+                    help="imports --replace of the growth step (default 4; --quick 3)")
     ap.add_argument("--slow-rate", type=int, default=65536,
                     help="bytes/s the slow AXFR reader reads (default 64 KiB/s)")
     ap.add_argument("--pin", default=None, metavar="SERVER_CPU,LOAD_CPU",
@@ -1085,7 +1108,7 @@ def parse_args():
     if a.reader:
         return a
     defaults = {"entries": 1_000_000, "repeat": 5, "seconds": 3, "queries": 200_000,
-                "changes": 5, "notify_entries": 100_000, "imports": 3}
+                "changes": 5, "notify_entries": 100_000, "imports": 4}
     if a.quick:
         defaults = {"entries": 20_000, "repeat": 2, "seconds": 2, "queries": 20_000,
                     "changes": 2, "notify_entries": None, "imports": 3}
@@ -1195,6 +1218,7 @@ def main():
 
 
 def goal_lines(R):
+    """The goals as (met, text): reported, never enforced."""
     goals = []
     if "udp_ratio" in R:
         goals.append((R["udp_ratio"] >= GOAL_DURING,
