@@ -730,14 +730,17 @@ def growth_step(main_db, files, a, d, problems):
         try:
             pin_tree(proc, server_cpu(a))
             before = store_pages(srv.db)
-            reader, slow, stop = None, {}, threading.Event()
+            reader, slow, stop, streaming = None, {}, threading.Event(), threading.Event()
             if mode == "with":
                 def slow_read():
                     slow.update(axfr_once(srv.port, ZONE, rcvbuf=65536, rate=a.slow_rate,
-                                          stop=stop))
+                                          stop=stop, on_first=streaming.set))
                 reader = threading.Thread(target=slow_read, daemon=True)
                 reader.start()
-                time.sleep(1.0)         # dnsbld has taken its snapshot and is sending
+                # dnsbld takes its snapshot before it counts the records, and sends
+                # once it has: the imports start while the records flow
+                if not streaming.wait(120 + a.entries / 20_000):
+                    raise Failed("growth: the slow AXFR got no message")
             times, sizes = [], []
             for i in range(a.imports):
                 times.append(import_replace(srv, files[i % len(files)],
