@@ -138,9 +138,9 @@ run: deps
 	./scripts/run-demo.sh
 
 # Benchmarks (tests/bench/README.md): query rate against rbldnsd and a floor responder,
-# import under load, API-to-DNS latency, then TCP under load.
+# import under load, API-to-DNS latency, TCP under load, then zone transfers.
 #   make bench DNS_BENCH_ARGS="--quick" BENCH_ARGS="--lines 1000000" \
-#              API_BENCH_ARGS="--ops 1000" TCP_BENCH_ARGS="--quick"
+#              API_BENCH_ARGS="--ops 1000" TCP_BENCH_ARGS="--quick" XFR_BENCH_ARGS="--quick"
 bench:
 	@EXTRA_PKGS="dnsperf rbldnsd" ./scripts/deps.sh
 	$(MAKE) all
@@ -148,6 +148,7 @@ bench:
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/import_bench.py $(BENCH_ARGS)
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/api_bench.py $(API_BENCH_ARGS)
 	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/tcp_bench.py $(TCP_BENCH_ARGS)
+	DNSBL_BIN=$(abspath $(BIN)) $(PYTHON) tests/bench/xfr_bench.py $(XFR_BENCH_ARGS)
 
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
