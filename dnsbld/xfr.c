@@ -203,8 +203,11 @@ static int within_limit(const struct xfr_job *j, struct store_reader *r, uint32_
 {
 	const struct zone_config *zc = j->srv->zones->zones[j->zi].cfg;
 	uint64_t limit = zc->xfr.record_limit;
-	uint64_t left = limit;
-	int rc = zonemap_run(r, j->srv->cfg, zc, now, count_rr, &left, NULL);
+	/* counted as `dnsbl-loader stats` counts records: the apex's SOA and NS too */
+	uint64_t apex = 1 + j->srv->zones->zones[j->zi].ns_count;
+	uint64_t left = limit - apex;
+	int rc = limit < apex ? DNSBL_ERANGE
+			      : zonemap_run(r, j->srv->cfg, zc, now, count_rr, &left, NULL);
 
 	if (rc == DNSBL_ERANGE) {
 		log_warn("transfer of %s to %s refused: over %llu records (transfer_record_limit)",

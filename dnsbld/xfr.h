@@ -17,7 +17,7 @@
 #include "wire.h"
 #include "worker.h"
 
-#define XFR_MAX_ACTIVE 8
+#define XFR_MAX_ACTIVE 32
 #define XFR_MESSAGE_MAX 32768 /* bytes per transfer message */
 
 enum xfr_take_result {
