@@ -76,6 +76,12 @@ struct xfr_out {
 	size_t tsig_reserve;         /* kept free in every message for its TSIG record */
 	struct tsig_ctx *tsig;       /* this transfer's HMAC context, when signing */
 	struct tsig_signer signer;
+	/* the previous owner in this message, for compressing the next one against it
+	 * (records come in walk order, so neighbours share most of their labels) */
+	uint8_t prev[DNS_NAME_MAX];
+	unsigned prev_labels;
+	uint8_t prev_at_label[DNS_MAX_LABELS]; /* each label's start in prev */
+	uint16_t prev_at[DNS_MAX_LABELS];      /* its offset in the message; 0: not pointable */
 	uint8_t buf[2 + XFR_MESSAGE_MAX];
 };
 
@@ -107,6 +113,7 @@ static void msg_begin(struct xfr_out *o, int rcode)
 	wire_put_u16(&o->w, 0);
 	wire_put_bytes(&o->w, j->query + DNS_HEADER_SIZE, j->q.question_end - DNS_HEADER_SIZE);
 	o->ancount = 0;
+	o->prev_labels = 0;
 }
 
 static int msg_flush(struct xfr_out *o)
@@ -129,6 +136,40 @@ static int msg_flush(struct xfr_out *o)
 	return send_all(o->job->fd, o->buf, n + 2);
 }
 
+/* Writes owner (labels below the apex, owner_len 0 for the apex) compressed: the
+ * labels it shares at its end with the previous owner become a pointer into that
+ * one (RFC 1035 4.1.4), the rest are written out; the apex is the question's. */
+static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len)
+{
+	uint8_t start[DNS_MAX_LABELS];
+	uint16_t at[DNS_MAX_LABELS];
+	unsigned n = 0, shared = 0;
+
+	for (size_t p = 0; p < owner_len && n < DNS_MAX_LABELS; p += (size_t)owner[p] + 1)
+		start[n++] = (uint8_t)p;
+	/* labels shared at the end, as long as the previous owner's copy is pointable */
+	while (shared < n && shared < o->prev_labels) {
+		unsigned a = n - 1 - shared, b = o->prev_labels - 1 - shared;
+		const uint8_t *la = owner + start[a];
+		if (o->prev_at[b] == 0 || memcmp(la, o->prev + o->prev_at_label[b], (size_t)la[0] + 1) != 0)
+			break;
+		shared++;
+	}
+	unsigned literal = n - shared;
+	for (unsigned i = 0; i < literal; i++) {
+		size_t off = o->w.pos;
+		at[i] = off < 0x4000 ? (uint16_t)off : 0;
+		wire_put_bytes(&o->w, owner + start[i], (size_t)owner[start[i]] + 1);
+	}
+	for (unsigned i = literal; i < n; i++)
+		at[i] = o->prev_at[o->prev_labels - (n - i)];
+	wire_put_ptr(&o->w, shared > 0 ? at[literal] : DNS_HEADER_SIZE);
+	memcpy(o->prev, owner, owner_len);
+	memcpy(o->prev_at_label, start, n);
+	memcpy(o->prev_at, at, n * sizeof(at[0]));
+	o->prev_labels = n;
+}
+
 /* Adds a record owned by labels owner[0..owner_len) below the apex. */
 static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uint16_t type,
 		  const uint8_t *rdata, size_t rdlen)
@@ -141,9 +182,7 @@ static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uin
 			return rc;
 		msg_begin(o, DNS_R_NOERROR);
 	}
-	if (owner_len > 0) /* the apex's records have no labels of their own (NULL) */
-		wire_put_bytes(&o->w, owner, owner_len);
-	wire_put_ptr(&o->w, DNS_HEADER_SIZE); /* the apex, as asked */
+	put_owner(o, owner, owner_len);
 	wire_put_u16(&o->w, type);
 	wire_put_u16(&o->w, DNS_C_IN);
 	wire_put_u32(&o->w, o->z->ttl);
@@ -197,24 +236,51 @@ static int send_zone(struct xfr_out *o, struct store_reader *r, uint32_t serial,
 	return rc == 0 ? msg_flush(o) : rc;
 }
 
+/* What the last count of a zone found, so that only the first transfer of each
+ * serial pays for a counting walk (about half of a transfer's CPU). */
+struct count_memo {
+	const struct zone_config *zc;
+	uint32_t serial, when;
+	uint64_t limit;
+	bool within;
+};
+
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct count_memo counted[64];
+
 /* Whether the zone's records stay within its transfer_record_limit (counted first,
- * so that a secondary never gets half a zone). */
-static int within_limit(const struct xfr_job *j, struct store_reader *r, uint32_t now)
+ * so that a secondary never gets half a zone), as decided at time when for serial. */
+static int within_limit(const struct xfr_job *j, struct store_reader *r, uint32_t serial,
+			uint32_t when)
 {
 	const struct zone_config *zc = j->srv->zones->zones[j->zi].cfg;
 	uint64_t limit = zc->xfr.record_limit;
-	/* counted as `dnsbl-loader stats` counts records: the apex's SOA and NS too */
-	uint64_t apex = 1 + j->srv->zones->zones[j->zi].ns_count;
-	uint64_t left = limit - apex;
-	int rc = limit < apex ? DNSBL_ERANGE
-			      : zonemap_run(r, j->srv->cfg, zc, now, count_rr, &left, NULL);
+	struct count_memo *m = &counted[j->zi % 64];
+	bool known = false, within = false;
 
-	if (rc == DNSBL_ERANGE) {
+	pthread_mutex_lock(&count_lock);
+	if (m->zc == zc && m->serial == serial && m->when == when && m->limit == limit) {
+		known = true;
+		within = m->within;
+	}
+	pthread_mutex_unlock(&count_lock);
+	if (!known) {
+		/* counted as `dnsbl-loader stats` counts records: the apex's SOA and NS too */
+		uint64_t apex = 1 + j->srv->zones->zones[j->zi].ns_count;
+		uint64_t left = limit - apex;
+		int rc = limit < apex ? DNSBL_ERANGE
+				      : zonemap_run(r, j->srv->cfg, zc, when, count_rr, &left, NULL);
+		if (rc < 0 && rc != DNSBL_ERANGE)
+			return rc;
+		within = rc == 0;
+		pthread_mutex_lock(&count_lock);
+		*m = (struct count_memo){ zc, serial, when, limit, within };
+		pthread_mutex_unlock(&count_lock);
+	}
+	if (!within)
 		log_warn("transfer of %s to %s refused: over %llu records (transfer_record_limit)",
 			 zc->name, j->peer, (unsigned long long)limit);
-		return 0;
-	}
-	return rc < 0 ? rc : 1;
+	return within ? 1 : 0;
 }
 
 /* Serves the request: the SOA alone for an IXFR from a current secondary, else the
@@ -230,7 +296,7 @@ static int serve(struct xfr_job *j, struct xfr_out *o, struct store_reader *r)
 		rc = msg_soa(o, serial);
 		return rc == 0 ? msg_flush(o) : rc;
 	}
-	if ((rc = within_limit(j, r, now)) <= 0) {
+	if ((rc = within_limit(j, r, serial, now)) <= 0) {
 		msg_begin(o, DNS_R_SERVFAIL);
 		int sent = msg_flush(o);
 		return rc < 0 ? rc : sent;
