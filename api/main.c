@@ -107,6 +107,7 @@ static int serve(struct config *cfg, bool foreground)
 		http_stop(http);
 		return 1;
 	}
+	store_set_journal_size(store, cfg->journal_size);
 	rc = api_init(&api, cfg, store, api_openapi_yaml,
 		      (size_t)(api_openapi_yaml_end - api_openapi_yaml), err, sizeof(err));
 	if (rc < 0) {

@@ -403,6 +403,13 @@ static void handle_server(struct parse_ctx *c, const char *name, const char *val
 	} else if (strcmp(name, "history_keep") == 0) {
 		if (parse_duration(value, 0x7fffffff, &cfg->history_keep) < 0)
 			problem(c, c->line, "history_keep: '%s' is not a duration (0 = keep forever)", value);
+	} else if (strcmp(name, "journal_size") == 0) {
+		unsigned v;
+		if (parse_uint(value, 0, 4000000000u, &v) < 0)
+			problem(c, c->line, "journal_size: '%s' is not a number from 0 to 4000000000",
+				value);
+		else
+			cfg->journal_size = v;
 	} else if (!xfr_server_key(c, name, value)) {
 		problem(c, c->line, "unknown key '%s' in [server]", name);
 	}
@@ -731,6 +738,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errsize)
 	cfg->tcp_idle_timeout = 10;
 	cfg->tcp_max_connections = 256;
 	cfg->history_keep = 365 * 86400;
+	cfg->journal_size = CONFIG_JOURNAL_SIZE_DEFAULT;
 	config_parse_listen("127.0.0.1:8053", &cfg->api_listen[0]);
 	cfg->api_listen_count = 1;
 	snprintf(cfg->api_tokens, sizeof(cfg->api_tokens), "/etc/dnsbl/tokens");

@@ -1,7 +1,7 @@
 /* The configuration file shared by dnsbld, dnsbl-loader and dnsbl-api (INI, inih).
  *
  *   [server]  db, listen, threads, tcp_idle_timeout, tcp_max_connections, history_keep,
- *             allow_transfer, notify, transfer_record_limit
+ *             journal_size, allow_transfer, notify, transfer_record_limit
  *   [api]     listen, tokens
  *   [zone NAME]  type, policy, exempt, ttl, a, txt, soa, ns,
  *                expire_after, list_threshold, list_window, relist_after,
@@ -31,6 +31,7 @@
 #define CONFIG_MAX_NOTIFY 8
 #define CONFIG_KEY_SECRET_MAX 128
 #define CONFIG_RECORD_LIMIT_DEFAULT 100000000ull
+#define CONFIG_JOURNAL_SIZE_DEFAULT 100000 /* STORE_JOURNAL_DEFAULT */
 
 /* ip: IPv4 and IPv6 addresses; name: domains; combined: the union of member zones */
 enum zone_type { ZONE_TYPE_IP, ZONE_TYPE_NAME, ZONE_TYPE_COMBINED };
@@ -112,6 +113,7 @@ struct config {
 	unsigned tcp_idle_timeout;  /* seconds */
 	unsigned tcp_max_connections;
 	uint32_t history_keep;      /* seconds of history expire keeps; 0 = forever */
+	uint64_t journal_size;      /* changes the IXFR journal keeps per zone; 0 = none */
 	unsigned api_listen_count;
 	struct listen_addr api_listen[CONFIG_MAX_LISTEN];
 	char api_tokens[4096];

@@ -3,7 +3,7 @@
  * lib/store/store_impl.h); only those files see MDB_*. Errors come back as DNSBL_E*
  * codes with LMDB's own message logged.
  *
- * Schema version 3. One environment (a directory) with six named databases; the
+ * Schema version 4. One environment (a directory) with seven named databases; the
  * byte layouts of every key and value are in lib/store/codec.c.
  *
  *   meta      "schema" -> the version; "zone:" NAME -> the zone's record (id,
@@ -24,10 +24,23 @@
  *   summary   zone id | chunk -> 65536 u16 words, one per IPv4 /24 of a /8
  *             (lib/summary.h): which prefix lengths can match there, so that most
  *             unlisted IPv4 addresses cost one memory access
+ *   journal   zone id | txn id -> one commit's changes to the zone, for IXFR: the
+ *             zone's serial after it, the time, and each entry key the commit
+ *             changed with its value from before (or that it did not exist); an
+ *             overflow record (a commit that changed more than the journal size)
+ *             holds no changes and the records before it are deleted (an IXFR across
+ *             it is an AXFR). Older records are pruned at commit so that a zone's
+ *             stored changes stay within the journal size (store_set_journal_size);
+ *             zone id alone -> the zone's stored change count. Transaction ids are
+ *             LMDB's, increasing with every write; a zone whose journal holds an id
+ *             not below the current one (a compacting copy restarts them) drops it
+ *             and writes an overflow record
  *
- * Schemas 1 and 2 are upgraded in place by any writer (2 added tombs, history,
- * histkey and the pending flag; 3 the summary, built at the upgrade). dnsbld reads a
- * schema 2 store without the summary.
+ * Schemas 1, 2 and 3 are upgraded in place by any writer (2 added tombs, history,
+ * histkey and the pending flag; 3 the summary, built at the upgrade; 4 the journal,
+ * empty at the upgrade: an IXFR from before it is an AXFR). dnsbld reads a schema 2
+ * store without the summary, and a schema 2 or 3 store without the journal (until
+ * it reopens the store).
  *
  * Lookups are longest-prefix matches that try only the prefix lengths a zone uses
  * (lens.ip4, lens.ip6), longest first, and for a full IPv4 address only those its
@@ -40,8 +53,9 @@
  * a shorter covering entry may answer.
  *
  * Every write transaction that changes a zone bumps its serial by one at commit,
- * keeps the zone's summary, and records each listing, relisting, delisting, expiry
- * and removal in the history in the same transaction. The listing rules a merge
+ * keeps the zone's summary, records each listing, relisting, delisting, expiry and
+ * removal in the history, and appends one journal record per changed zone, all in
+ * the same transaction. The listing rules a merge
  * applies are lib/lifecycle.h's. Readers see a commit the next time they begin (LMDB
  * MVCC; no signal needed). */
 #ifndef DNSBL_STORE_H
@@ -54,7 +68,7 @@
 #include "addr.h"
 #include "txt.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4 /* 4 added the journal */
 #define STORE_REASON_MAX 255
 #define STORE_TXT_MAX TXT_TEMPLATE_MAX
 
@@ -458,5 +472,52 @@ int store_expire(struct store *s, const char *zone_name, uint32_t now,
  * of at most batch deletions each, adding the count to *pruned. Returns 0 or an
  * error (batches committed before it stay committed). */
 int store_history_prune(struct store *s, uint32_t before, uint32_t batch, uint64_t *pruned);
+
+/* --- The transfer journal (IXFR, RFC 1995) --- */
+
+/* One commit's changes to one zone, as the journal keeps them (newest first when
+ * walked). data points into the reader's snapshot. */
+struct store_journal_rec {
+	uint64_t txn;        /* commit order: increasing across all zones (LMDB's txn id) */
+	uint32_t serial;     /* the zone's store serial after this commit */
+	uint32_t time;       /* commit time, unix seconds */
+	bool overflow;       /* more changes than the journal keeps: none stored; an IXFR
+				across it must be an AXFR */
+	uint32_t count;      /* changes stored */
+	const uint8_t *data; /* the encoded changes, for store_journal_changes */
+	size_t len;
+};
+
+/* One entry as it was before a commit changed it (put, update, delete, delist,
+ * expiry sweep, --replace removal). */
+struct store_journal_change {
+	struct entry_key key;   /* an IP prefix, or a name (its bytes in snapshot memory) */
+	bool existed;           /* false: the commit created the key */
+	struct store_entry old; /* the entry before the commit, when existed (pointers
+				   into the snapshot) */
+};
+
+/* Calls fn for each journal record of zone z in r's snapshot (begun), newest first,
+ * until fn returns non-zero (returned) or the records run out (0). A store without
+ * the journal (schema 3 opened read-only) has none: 0 without calls. Returns
+ * DNSBL_ESTORE on a damaged record, DNSBL_EINVAL without a snapshot. */
+int store_journal_walk(struct store_reader *r, const struct store_zone *z,
+		       int (*fn)(void *arg, const struct store_journal_rec *rec), void *arg);
+
+/* Calls fn for each change of rec in the order the commit made them (a key changed
+ * twice in one commit appears once, with its value from before the commit).
+ * Returns 0, fn's first non-zero result, or DNSBL_ESTORE (damaged: changes before
+ * the damage were passed to fn). */
+int store_journal_changes(const struct store_journal_rec *rec,
+			  int (*fn)(void *arg, const struct store_journal_change *c), void *arg);
+
+/* The journal size store_open sets. */
+#define STORE_JOURNAL_DEFAULT 100000
+
+/* Sets how many changes the journal keeps per zone (0 = none: every commit writes an
+ * overflow record). A commit that changes more than this in one zone writes one
+ * overflow record. Older records are pruned at commit so that a zone's stored
+ * changes stay within the limit (the newest record is always kept). */
+void store_set_journal_size(struct store *s, uint64_t changes);
 
 #endif

@@ -480,6 +480,7 @@ static int import_open(struct import *im, const struct config *cfg, struct input
 		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
 		return -1;
 	}
+	store_set_journal_size(*store, cfg->journal_size);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ static int open_reader(const struct config *cfg, struct store **s, struct store_
 		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
 		return rc;
 	}
+	store_set_journal_size(*s, cfg->journal_size);
 	if ((rc = store_reader_new(*s, r)) < 0 || (rc = store_reader_begin(*r)) < 0) {
 		fprintf(stderr, "dnsbl-loader: store: %s\n", dnsbl_strerror(rc));
 		store_reader_free(*r);
@@ -87,6 +88,7 @@ int cmd_expire(const struct config *cfg, char **zones, int nzones)
 		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
 		return EXIT_FAIL;
 	}
+	store_set_journal_size(s, cfg->journal_size);
 	unsigned n = nzones > 0 ? (unsigned)nzones : cfg->zone_count;
 	for (unsigned i = 0; i < n; i++) {
 		const struct zone_config *zc = nzones > 0 ? config_zone(cfg, zones[i]) : &cfg->zones[i];
@@ -428,6 +430,7 @@ int cmd_delist(const struct config *cfg, const char *zone, const char *key, cons
 		fprintf(stderr, "dnsbl-loader: cannot open store %s: %s\n", cfg->db, dnsbl_strerror(rc));
 		return EXIT_FAIL;
 	}
+	store_set_journal_size(s, cfg->journal_size);
 	if ((rc = store_writer_begin(s, &w)) == 0 &&
 	    (rc = store_writer_zone(w, zc->name, &z)) == 0 &&
 	    (rc = store_writer_source(w, actor_name, &actor_id)) == 0)

@@ -27,7 +27,18 @@
  *                serial u32, created u32, pad u32, then union store_zone_lens as
  *                four u64 words
  * summary key    zone id u16 BE | chunk u16 BE; value: SUMMARY_CHUNK_WORDS u16
- *                words, host order (lib/summary.h) */
+ *                words, host order (lib/summary.h)
+ * journal key    zone id u16 BE | LMDB txn id u64 BE (JOURNAL_KEY_BYTES), so that a
+ *                cursor walks one zone's records in commit order
+ * journal value  serial after u32 | commit time u32 | flags u8 (JOURNAL_F_OVERFLOW)
+ *                | count u32 (JOURNAL_FIXED = 13 bytes, host order), then count
+ *                changes, each: key length u16 | an entries key (with its zone id)
+ *                | value length u16 (0: the key did not exist) | the entries value
+ *                from before the commit; an overflow record has count 0 and nothing
+ *                after the header (built in lib/store/journal.c, which writes and
+ *                reads only these bytes)
+ * journal key    zone id u16 BE alone (sorts before the zone's records): the sum of
+ *                the counts of the zone's records, u64 host order */
 #include "store_impl.h"
 
 #include <string.h>

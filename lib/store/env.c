@@ -102,6 +102,12 @@ static int schema_open(struct store *s, bool create)
 	else if (rc == 0)
 		s->has_summary = true;
 	if (rc == 0)
+		rc = mdb_dbi_open(txn, "journal", dbflags, &s->journal);
+	if (rc == MDB_NOTFOUND && !create)
+		rc = 0; /* schema 2 or 3, read-only: no journal to find */
+	else if (rc == 0)
+		s->has_journal = true;
+	if (rc == 0)
 		rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc == MDB_NOTFOUND && create) {
 		v.mv_size = sizeof(version);
@@ -110,22 +116,28 @@ static int schema_open(struct store *s, bool create)
 	} else if (rc == 0) {
 		if (v.mv_size == sizeof(version))
 			memcpy(&version, v.mv_data, sizeof(version));
-		if (v.mv_size == sizeof(version) && (version == 1 || version == 2) && create) {
-			/* 2 added databases (created above) and a flag; 3 the summary */
+		if (v.mv_size == sizeof(version) && version >= 1 && version <= 3 && create) {
+			/* 2 added databases (created above) and a flag; 3 the summary; 4 the
+			 * journal, which starts empty (one left by a downgrade is stale) */
 			unsigned old = version;
 			version = STORE_SCHEMA_VERSION;
 			v.mv_size = sizeof(version);
 			v.mv_data = &version;
-			rc = store_summary_build_all(s, txn);
+			rc = old < 3 ? store_summary_build_all(s, txn) : 0;
 			if (rc < 0) {
 				mdb_txn_abort(txn);
 				return rc;
 			}
-			rc = mdb_put(txn, s->meta, &k, &v, 0);
+			rc = mdb_drop(txn, s->journal, 0);
+			if (rc == 0)
+				rc = mdb_put(txn, s->meta, &k, &v, 0);
 			if (rc == 0)
 				log_info("store: upgraded schema %u to %u", old, STORE_SCHEMA_VERSION);
-		} else if (v.mv_size == sizeof(version) && version == 2 && !create) {
-			s->has_summary = false; /* older writers do not keep it */
+		} else if (v.mv_size == sizeof(version) && (version == 2 || version == 3) &&
+			   !create) {
+			/* older writers keep neither (2) or not the journal (3) */
+			s->has_summary = version >= 3;
+			s->has_journal = false;
 		} else if (v.mv_size != sizeof(version) || version != STORE_SCHEMA_VERSION) {
 			mdb_txn_abort(txn);
 			if (s->probing)
@@ -137,6 +149,10 @@ static int schema_open(struct store *s, bool create)
 				log_err("store: schema version %u, this build reads %u", version,
 					STORE_SCHEMA_VERSION);
 			return DNSBL_EVERSION;
+		} else if (!s->has_summary || !s->has_journal) {
+			mdb_txn_abort(txn);
+			log_err("store: schema %u without its databases", version);
+			return DNSBL_ESTORE;
 		}
 	}
 	if (rc != 0) {
@@ -168,6 +184,7 @@ int store_open(struct store **out, const char *path, unsigned flags)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return DNSBL_ENOMEM;
+	s->journal_size = STORE_JOURNAL_DEFAULT;
 	if ((flags & STORE_CREATE) && (flags & STORE_RDONLY) && stat(datafile, &st) == 0) {
 		/* a current store needs no write transaction: a reader starting while an
 		 * import holds the writer lock must not wait for it */
@@ -181,7 +198,7 @@ int store_open(struct store **out, const char *path, unsigned flags)
 			}
 			mdb_env_close(s->env);
 			s->env = NULL;
-			s->has_summary = false;
+			s->has_summary = s->has_journal = false;
 		}
 	}
 	if (flags & STORE_CREATE) {

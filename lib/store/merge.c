@@ -128,6 +128,7 @@ int store_merge(struct store_writer *w, struct store_zone *z, const struct entry
 		return rc;
 	lifecycle_apply(old.found ? &old.e : NULL, has_tomb ? &tomb : NULL, put, now, &res);
 	if (res.write) {
+		store_journal_note(w, wz, key, k.mv_size, old.found ? &old.e : NULL);
 		if ((rc = merge_write(w, z, &k, &mp, after, put, &old, &res, now)) < 0)
 			return rc;
 		wz->changed = true;

@@ -12,6 +12,8 @@
  *   merge.c          store_merge: LMDB around the listing rules of lib/lifecycle.h
  *   summary_write.c  the summary's write side (kept in every write transaction)
  *   sweep.c          replace, expire, prune
+ *   journal.c        the transfer journal: collecting a commit's old values per
+ *                    zone, appending and pruning records at commit, reading them
  *   walk.c           walks of a zone in address order (zone transfers) */
 #ifndef DNSBL_STORE_IMPL_H
 #define DNSBL_STORE_IMPL_H
@@ -42,12 +44,17 @@
 #define TOMB_FIXED 6
 #define VALUE_MAX (VALUE_FIXED + 1 + 4 * STORE_RECENT_MAX + STORE_REASON_MAX + STORE_TXT_MAX)
 #define HIST_VALUE_MAX (HIST_FIXED + 1 + DNAME_KEY_MAX + STORE_REASON_MAX)
+#define JOURNAL_KEY_BYTES (2 + SEQ_BYTES) /* zone id u16 BE | txn id u64 BE */
+#define JOURNAL_FIXED 13                  /* serial u32 | time u32 | flags u8 | count u32 */
+#define JOURNAL_F_OVERFLOW 0x01
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, entries, tombs, history, histkey, summary;
+	MDB_dbi meta, entries, tombs, history, histkey, summary, journal;
 	bool rdonly;
 	bool has_summary; /* schema 3: lookups of IPv4 addresses consult the summary */
+	bool has_journal; /* schema 4: writers keep the journal, readers find it */
+	uint64_t journal_size; /* changes kept per zone (store_set_journal_size) */
 	bool probing;     /* store_open trying read-only first: schema_open stays quiet */
 	uint8_t *map;     /* where the data file is mapped, once store_prefault found it */
 };
@@ -99,10 +106,25 @@ struct store_reader {
 	struct reader_summary sum[READER_SUMMARY_ZONES];
 };
 
+/* One zone's changes in a write transaction, collected for its journal record: the
+ * record's value as it grows (JOURNAL_FIXED bytes left for the header, then the
+ * encoded changes) and an open-addressing table of the changes' offsets, so that a
+ * key's first old value in the transaction is the one kept. Past the journal size
+ * the zone overflows: buffers freed, nothing more collected. */
+struct journal_zone {
+	bool overflow;
+	uint32_t count; /* changes in buf */
+	uint8_t *buf;
+	size_t len, cap;
+	size_t *slot;   /* offset + 1 of a change in buf; 0: empty */
+	size_t nslot;   /* 0 or a power of two */
+};
+
 struct writer_zone {
 	char name[256];
 	struct store_zone z;
 	bool changed;
+	struct journal_zone journal;
 };
 
 struct store_writer {
@@ -369,6 +391,28 @@ int store_history_add(struct store_writer *w, uint16_t zid, uint8_t event, uint8
 
 /* Whether the writer's transaction holds any tombstone (checked once). */
 int store_tombs_any(struct store_writer *w, bool *any);
+
+/* --- journal.c --- */
+
+/* Whether a change of entries key key[0..len) in zone wz would be journalled (the
+ * journal is kept, the zone has not overflowed, the key is not yet noted), so that
+ * a caller can skip reading an old value nobody needs. */
+bool store_journal_wants(const struct store_writer *w, const struct writer_zone *wz,
+			 const uint8_t *key, size_t len);
+
+/* Notes that this transaction changes entries key key[0..len) of zone wz, whose
+ * value before was old (NULL: there was none); call it before the write, while
+ * old's pointers are valid. Only a key's first note counts. Past the journal size
+ * (or out of memory) the zone overflows instead: never an error. */
+void store_journal_note(struct store_writer *w, struct writer_zone *wz, const uint8_t *key,
+			size_t len, const struct store_entry *old);
+
+/* Appends one journal record for every changed zone (after its serial was bumped)
+ * and prunes the zone's older records to the journal size, at commit. */
+int store_journal_commit(struct store_writer *w, uint32_t now);
+
+/* Frees what the writer collected for the journal. */
+void store_journal_free(struct store_writer *w);
 
 /* --- summary_write.c --- */
 

@@ -73,6 +73,7 @@ static int sweep_delete(struct sweep *sw)
 	MDB_val k, v;
 	int rc;
 
+	struct writer_zone *wz = store_writer_zone_of(w, w->replace_zone);
 	if ((rc = mdb_cursor_open(w->txn, sw->doomed, &cur)) != 0)
 		return map_mdb_error(rc, "cursor");
 	uint32_t now = (uint32_t)time(NULL);
@@ -88,8 +89,10 @@ static int sweep_delete(struct sweep *sw)
 		memcpy(kb, k.mv_data, k.mv_size);
 		k.mv_data = kb;
 		int drc = mdb_get(w->txn, w->s->entries, &k, &ev);
-		if (drc == 0 && store_entry_decode(&ev, &e) == 0 && store_entry_active(&e, now) &&
-		    store_key_decode(kb, k.mv_size, &p)) {
+		bool found = drc == 0 && store_entry_decode(&ev, &e) == 0;
+		if (found)
+			store_journal_note(w, wz, kb, k.mv_size, &e);
+		if (found && store_entry_active(&e, now) && store_key_decode(kb, k.mv_size, &p)) {
 			drc = store_history_add(w, sw->w->replace_zone->id, STORE_EV_REMOVE,
 					  STORE_ACTOR_SOURCE, w->replace_source, &p, e.a, NULL, 0,
 					  now);
@@ -165,6 +168,7 @@ static int expire_one(struct store_writer *w, struct store_zone *z, MDB_cursor *
 	memcpy(kcopy, k->mv_data, k->mv_size);
 	if (!store_key_decode(kcopy, k->mv_size, &p))
 		return 0;
+	store_journal_note(w, store_writer_zone_of(w, z), kcopy, k->mv_size, &e);
 	if (e.flags & STORE_F_PENDING) {
 		out->pending_dropped++;
 	} else {

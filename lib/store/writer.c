@@ -26,14 +26,15 @@ int store_writer_begin(struct store *s, struct store_writer **out)
 		free(w);
 		return map_mdb_error(rc, "begin write");
 	}
-	if (!s->has_summary) {
-		/* opened as schema 2 (without STORE_CREATE): if another process upgraded
-		 * the store since, writing without the summary would hide entries */
+	if (!s->has_summary || !s->has_journal) {
+		/* opened as schema 2 or 3 (without STORE_CREATE): if another process
+		 * upgraded the store since, writing without the summary would hide
+		 * entries, and without the journal would lose changes from IXFR */
 		MDB_val k = { 6, "schema" }, v;
-		uint32_t version = 0;
+		uint32_t version = 0, opened = s->has_summary ? 3 : 2;
 		if (mdb_get(w->txn, s->meta, &k, &v) == 0 && v.mv_size == sizeof(version))
 			memcpy(&version, v.mv_data, sizeof(version));
-		if (version != 2) {
+		if (version != opened) {
 			log_err("store: upgraded to schema %u by another program: reopen it", version);
 			mdb_txn_abort(w->txn);
 			free(w);
@@ -84,6 +85,9 @@ int store_writer_commit(struct store_writer *w)
 		rc = zone_write(w, wz);
 	}
 	if (rc == 0)
+		rc = store_journal_commit(w, (uint32_t)time(NULL));
+	store_journal_free(w);
+	if (rc == 0)
 		rc = map_mdb_error(mdb_txn_commit(w->txn), "commit");
 	else
 		mdb_txn_abort(w->txn);
@@ -97,6 +101,7 @@ void store_writer_abort(struct store_writer *w)
 		return;
 	mdb_txn_abort(w->txn);
 	store_summary_free(&w->sum);
+	store_journal_free(w);
 	free(w);
 }
 
@@ -326,6 +331,7 @@ int store_delist(struct store_writer *w, struct store_zone *z, const struct entr
 	if (store_entry_expired(&e, now) && !(e.flags & STORE_F_PENDING))
 		return DNSBL_ENOTFOUND; /* not listed; the sweep records its expiry */
 	uint32_t a = e.a;
+	store_journal_note(w, wz, key, k.mv_size, &e);
 	if ((rc = mdb_del(w->txn, w->s->entries, &k, NULL)) != 0)
 		return map_mdb_error(rc, "delist");
 	if ((rc = store_summary_forget(w->s, &w->sum, z->id, &mp)) < 0)
@@ -366,18 +372,26 @@ int store_writer_lookup(struct store_writer *w, const struct store_zone *z,
 int store_delete(struct store_writer *w, struct store_zone *z, const struct entry_key *p)
 {
 	uint8_t key[KEY_MAX];
+	struct writer_zone *wz = store_writer_zone_of(w, z);
 	int rc;
 
-	if (!store_key_valid(p) || store_writer_zone_of(w, z) == NULL)
+	if (!store_key_valid(p) || wz == NULL)
 		return DNSBL_EINVAL;
 	struct entry_key mp;
-	MDB_val k = { store_key_encode(key, z->id, p), key };
+	MDB_val k = { store_key_encode(key, z->id, p), key }, v;
 	store_key_decode(key, k.mv_size, &mp); /* p, masked */
+	if (store_journal_wants(w, wz, key, k.mv_size)) {
+		struct store_entry e;
+		if ((rc = mdb_get(w->txn, w->s->entries, &k, &v)) != 0)
+			return map_mdb_error(rc, "delete");
+		if (store_entry_decode(&v, &e) == 0)
+			store_journal_note(w, wz, key, k.mv_size, &e);
+	}
 	rc = mdb_del(w->txn, w->s->entries, &k, NULL);
 	if (rc != 0)
 		return map_mdb_error(rc, "delete");
 	if ((rc = store_summary_forget(w->s, &w->sum, z->id, &mp)) < 0)
 		return rc;
-	store_writer_zone_of(w, z)->changed = true;
+	wz->changed = true;
 	return 0;
 }

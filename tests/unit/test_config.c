@@ -451,6 +451,35 @@ static void test_err_bad_server_values(void **state)
 	const char *l5[] = {"[server]", "db = /tmp/x", "[api]", "listen = localhost", ZONE_BL,
 			    NULL};
 	expect_problem_at(l5, "listen = localhost");
+	const char *l6[] = {"[server]", "journal_size = -1", ZONE_BL, NULL};
+	expect_problem_at(l6, "journal_size = -1");
+	const char *l7[] = {"[server]", "journal_size = 4000000001", ZONE_BL, NULL};
+	expect_problem_at(l7, "journal_size = 4000000001");
+	const char *l8[] = {"[server]", "journal_size = 10k", ZONE_BL, NULL};
+	expect_problem_at(l8, "journal_size = 10k");
+	const char *l9[] = {"[server]", "journal_size =", ZONE_BL, NULL};
+	expect_problem_at(l9, "journal_size =");
+}
+
+/* [server] journal_size: the default, 0 and a value. */
+static void test_journal_size(void **state)
+{
+	(void)state;
+	const char *values[] = { NULL, "journal_size = 0", "journal_size = 2500",
+				 "journal_size = 4000000000" };
+	const uint64_t want[] = { 100000, 0, 2500, 4000000000ull };
+	for (int i = 0; i < 4; i++) {
+		const char *lines[] = {"[server]", "db = /tmp/x", values[i] ? values[i] : "threads = 1",
+				       ZONE_BL, NULL};
+		struct config cfg;
+		char err[4096] = "";
+		memset(&cfg, 0, sizeof(cfg));
+		int rc = config_load(write_lines(lines), &cfg, err, sizeof(err));
+		if (rc != 0)
+			fail_msg("config_load = %d: %s", rc, err);
+		assert_int_equal(cfg.journal_size, want[i]);
+		config_free(&cfg);
+	}
 }
 
 static void test_err_bad_zone_name(void **state)
@@ -839,6 +868,7 @@ int main(void)
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_bad_values),
 		cmocka_unit_test(test_err_bad_server_values),
+		cmocka_unit_test(test_journal_size),
 		cmocka_unit_test(test_err_bad_zone_name),
 		cmocka_unit_test(test_err_duplicates),
 		cmocka_unit_test(test_err_missing_soa_ns),

@@ -178,7 +178,7 @@ static void test_upgrade_from_schema2(void **state)
 	store_pause();
 	raw_read(ida, IP(12, 1, 2, 3) >> 8, &RS);
 	assert_true(RS.schema_ok);
-	assert_int_equal(RS.schema, 3);
+	assert_int_equal(RS.schema, STORE_SCHEMA_VERSION);
 	assert_true(RS.db);
 	assert_false(RS.malformed);
 	assert_true(RS.total > 0);
@@ -190,7 +190,7 @@ static void test_upgrade_from_schema2(void **state)
 	assert_int_equal(RS.word & 0x3f00, 9 << 8);
 	store_resume();
 	check_random_and_edges(ms, 2, 8000);
-	/* and it keeps working as schema 3 */
+	/* and it keeps working as the current schema */
 	struct store_writer *w = wbegin();
 	plain_merge(w, wzone(w, MA.zone), &MA, IP(15, 1, 2, 3), 32, A127(15));
 	model_delete(w, wzone(w, MA.zone), &MA, model_find(&MA, IP(12, 1, 2, 3), 32));
@@ -208,7 +208,7 @@ static void test_upgrade_from_schema2(void **state)
 	check_reader_only(ms, 2, 8000);
 	store_pause();
 	raw_read(ida, 0, &RS);
-	assert_int_equal(RS.schema, 3);
+	assert_int_equal(RS.schema, STORE_SCHEMA_VERSION);
 	assert_true(RS.chunk[15]);
 	store_resume();
 }
@@ -219,8 +219,8 @@ static void test_schema_refused(void **state)
 	rng_seed(3);
 	fill_two_zones();
 	store_pause();
-	uint32_t four = 4;
-	raw_set_schema(&four, 4);
+	uint32_t newer = STORE_SCHEMA_VERSION + 1;
+	raw_set_schema(&newer, 4);
 	assert_int_equal(store_open(&S, dbdir, STORE_CREATE), DNSBL_EVERSION);
 	assert_null(S);
 	assert_int_equal(store_open(&S, dbdir, STORE_RDONLY), DNSBL_EVERSION);
@@ -240,9 +240,9 @@ static void test_schema_refused(void **state)
 	/* the refusals left the schema as it was put */
 	raw_read(1, 0, &RS);
 	assert_int_equal(RS.schema, 0);
-	/* back to 3: opens again */
-	uint32_t three = 3;
-	raw_set_schema(&three, 4);
+	/* back to the current one: opens again */
+	uint32_t current = STORE_SCHEMA_VERSION;
+	raw_set_schema(&current, 4);
 	store_resume();
 	struct model *ms[2] = { &MA, &MB };
 	check_random_and_edges(ms, 2, 2000);
