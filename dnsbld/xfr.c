@@ -164,9 +164,11 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len)
 	for (unsigned i = literal; i < n; i++)
 		at[i] = o->prev_at[o->prev_labels - (n - i)];
 	wire_put_ptr(&o->w, shared > 0 ? at[literal] : DNS_HEADER_SIZE);
-	memcpy(o->prev, owner, owner_len);
-	memcpy(o->prev_at_label, start, n);
-	memcpy(o->prev_at, at, n * sizeof(at[0]));
+	if (owner_len > 0) { /* the apex (owner NULL) has no labels to remember */
+		memcpy(o->prev, owner, owner_len);
+		memcpy(o->prev_at_label, start, n);
+		memcpy(o->prev_at, at, n * sizeof(at[0]));
+	}
 	o->prev_labels = n;
 }
 
