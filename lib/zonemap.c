@@ -131,8 +131,7 @@ static int record_get(struct store_reader *r, const char *name, struct store_zon
 	return rc == DNSBL_ENOTFOUND ? 0 : rc;
 }
 
-/* Fills run's members from zone zc (itself, or a combined zone's members). */
-static int members_load(struct zm_run *run, const struct config *cfg,
+int zm_members_load(struct zm_run *run, const struct config *cfg,
 			const struct zone_config *zc)
 {
 	unsigned n = zc->type == ZONE_TYPE_COMBINED ? zc->member_count : 1;
@@ -201,6 +200,14 @@ int zonemap_run_view(struct store_reader *r, const struct config *cfg,
 		     const struct zone_config *zc, const struct zonemap_overlay *ov, uint32_t now,
 		     zonemap_emit_fn fn, void *arg, struct zonemap_stats *st)
 {
+	return zm_run_filtered(r, cfg, zc, ov, now, NULL, fn, arg, st);
+}
+
+int zm_run_filtered(struct store_reader *r, const struct config *cfg,
+		    const struct zone_config *zc, const struct zonemap_overlay *ov, uint32_t now,
+		    const struct zm_filter *filter, zonemap_emit_fn fn, void *arg,
+		    struct zonemap_stats *st)
+{
 	static _Thread_local struct zm_run run; /* its TXT scratch is large */
 	int rc;
 
@@ -208,11 +215,12 @@ int zonemap_run_view(struct store_reader *r, const struct config *cfg,
 	run.r = r;
 	run.now = now;
 	run.ov = ov;
+	run.filter = filter;
 	run.fn = fn;
 	run.arg = arg;
-	if ((rc = members_load(&run, cfg, zc)) < 0)
+	if ((rc = zm_members_load(&run, cfg, zc)) < 0)
 		return rc;
-	if (run.type == ZONE_TYPE_NAME && ov != NULL)
+	if (run.type == ZONE_TYPE_NAME && (ov != NULL || filter != NULL))
 		return DNSBL_EINVAL; /* the name walk asks lib/listing, which sees the snapshot */
 	if (run.type == ZONE_TYPE_NAME) {
 		rc = zm_walk_names(&run);

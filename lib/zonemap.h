@@ -15,8 +15,8 @@
  * parents get what dnsbld answers them (lib/listing decides), and a wildcard below
  * each carries what dnsbld answers the names under it. Where DNS cannot say what
  * dnsbld answers, the records differ as README lists: "$" in a wildcard's TXT is the
- * entry as written; a partial or over-long name under a wildcard answers its
- * records; a name dnsbld answers NXDOMAIN below a wildcard whose subdomains it
+ * entry as written; a partial or over-long name, or a label no address or domain
+ * has, under a wildcard answers its records; a name dnsbld answers NXDOMAIN below a wildcard whose subdomains it
  * answers gets an HINFO placeholder (NODATA for A and TXT). */
 #ifndef DNSBL_ZONEMAP_H
 #define DNSBL_ZONEMAP_H
@@ -90,7 +90,7 @@ int zonemap_run_view(struct store_reader *r, const struct config *cfg,
 		     zonemap_emit_fn fn, void *arg, struct zonemap_stats *st);
 
 struct zonemap_diff_stats {
-	uint64_t old_records, new_records; /* in each view */
+	uint64_t old_records, new_records; /* in each view, of the frames a change reaches */
 	uint64_t deleted, added;           /* emitted */
 };
 
@@ -105,6 +105,43 @@ struct zonemap_diff_stats {
 int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		 const struct zonemap_overlay *ov, uint32_t old_now, uint32_t new_now,
 		 uint64_t max_records, zonemap_emit_fn fn, void *arg, struct zonemap_diff_stats *st);
+
+/* The older view a secondary at serial `from` holds: the journal's later commits
+ * undone over the snapshot. */
+struct zonemap_view {
+	struct zonemap_overlay ov;
+	uint32_t old_time; /* when the view's newest commit was made: decide it then */
+	uint32_t new_time; /* when the snapshot's newest commit was made */
+	uint64_t changes;  /* entries changed since */
+	unsigned commits;  /* commits undone (one per source zone changed) */
+	void *priv;        /* what zonemap_view_free frees */
+};
+
+/* Builds in *v the view of zone zc (ip, or combined of ip members) at serial from,
+ * from the journals of its source zones in r's snapshot, undoing at most max_changes
+ * entry changes. *v is the caller's (zonemap_view_free), valid while the snapshot is.
+ * Returns 0, DNSBL_ENOTFOUND (the journal does not reach back to from, an overflow
+ * lies between, or from is not a serial the zone had: send the whole zone),
+ * DNSBL_ERANGE (more changes than max_changes), DNSBL_EINVAL (a name zone),
+ * DNSBL_ENOMEM or DNSBL_ESTORE. */
+int zonemap_view_at(struct store_reader *r, const struct config *cfg,
+		    const struct zone_config *zc, uint32_t from, uint64_t max_changes,
+		    struct zonemap_view *v);
+
+/* Frees what zonemap_view_at allocated (a zeroed *v is fine). */
+void zonemap_view_free(struct zonemap_view *v);
+
+/* When the newest commit to zone zc's sources in r's snapshot was made (from the
+ * journal), 0 when none is journaled. A transfer decides entries' states at that
+ * time, so that every transfer of one serial has the same records. */
+uint32_t zonemap_commit_time(struct store_reader *r, const struct config *cfg,
+			     const struct zone_config *zc);
+
+/* The time every transfer and export of zone zc's current serial decides entries at:
+ * zonemap_commit_time, or now when nothing is journaled (a store from before the
+ * journal). */
+uint32_t zonemap_transfer_time(struct store_reader *r, const struct config *cfg,
+			       const struct zone_config *zc);
 
 /* The serial of zone zc in r's snapshot: its store serial plus its exempt
  * allowlist's, a combined zone's the sum of its members' (what dnsbld's SOA

@@ -3,8 +3,15 @@
  * (a frame writes its children after its subframes), so the records of both views
  * go into one hash set of 128-bit record digests, each marked with the views that
  * have it; each view is then walked again and what only it has is emitted. Memory:
- * one slot (17 bytes, at most 70% full) per distinct record; the caller bounds it. */
-#include "zonemap.h"
+ * one slot (17 bytes, at most 70% full) per distinct record; the caller bounds it.
+ *
+ * Only records that can differ are written by the walks (a zm_filter): those of the
+ * frames holding or inside a key the older view changed, or a key whose entry is
+ * decided otherwise at the two times (it expired in between, not yet swept). Every
+ * other frame has the same entries, the same covering ones and the same subframes in
+ * both views, so the same records. A change costs the walks' reading of the zone,
+ * not the writing and hashing of its records. */
+#include "zonemap_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +158,48 @@ static int diff_rr(void *arg, const struct zonemap_rr *rr)
 	return p->fn(p->arg, rr);
 }
 
+struct timed_keys {
+	struct zm_filter *filter;
+	uint32_t old_now, new_now;
+};
+
+static int timed_key(const struct entry_key *k, const struct store_entry *e, void *arg)
+{
+	struct timed_keys *t = arg;
+
+	if (e->expires == 0 ||
+	    store_entry_state(e, t->old_now) == store_entry_state(e, t->new_now))
+		return 0;
+	return zm_filter_add(t->filter, k);
+}
+
+/* The filter of the keys whose records can differ between the views. */
+static int filter_build(struct store_reader *r, const struct config *cfg,
+			const struct zone_config *zc, const struct zonemap_overlay *ov,
+			uint32_t old_now, uint32_t new_now, struct zm_filter *f)
+{
+	static _Thread_local struct zm_run run;
+	struct timed_keys t = { f, old_now, new_now };
+	int rc = 0;
+
+	for (unsigned i = 0; ov != NULL && i < ov->nsources && rc == 0; i++)
+		for (size_t j = 0; j < ov->src[i].count && rc == 0; j++)
+			rc = zm_filter_add(f, &ov->src[i].changes[j].key);
+	if (rc == 0 && old_now != new_now) {
+		memset(&run, 0, sizeof(run));
+		run.r = r;
+		rc = zm_members_load(&run, cfg, zc);
+		for (unsigned i = 0; i < run.nmembers && rc == 0; i++) {
+			if (run.members[i].has_block)
+				rc = store_foreach(r, &run.members[i].block, timed_key, &t);
+			if (rc == 0 && run.members[i].has_exempt)
+				rc = store_foreach(r, &run.members[i].exempt, timed_key, &t);
+		}
+	}
+	zm_filter_finish(f);
+	return rc;
+}
+
 int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		 const struct zonemap_overlay *ov, uint32_t old_now, uint32_t new_now,
 		 uint64_t max_records, zonemap_emit_fn fn, void *arg, struct zonemap_diff_stats *st)
@@ -158,23 +207,25 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 	struct digest_set set = { .max = (size_t)max_records };
 	struct diff_pass old_pass = { .set = &set, .mark = IN_OLD, .fn = fn, .arg = arg };
 	struct diff_pass new_pass = { .set = &set, .mark = IN_NEW, .fn = fn, .arg = arg };
+	struct zm_filter filter = { 0 };
 	int rc;
 
 	if (zc->type == ZONE_TYPE_NAME)
 		return DNSBL_EINVAL;
-	if ((rc = set_alloc(&set, 1u << 16)) != 0)
+	if ((rc = set_alloc(&set, 1u << 12)) != 0 ||
+	    (rc = filter_build(r, cfg, zc, ov, old_now, new_now, &filter)) != 0)
 		goto out;
-	if ((rc = zonemap_run_view(r, cfg, zc, ov, old_now, diff_rr, &old_pass, NULL)) != 0 ||
-	    (rc = zonemap_run_view(r, cfg, zc, NULL, new_now, diff_rr, &new_pass, NULL)) != 0)
+	if ((rc = zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr, &old_pass, NULL)) != 0 ||
+	    (rc = zm_run_filtered(r, cfg, zc, NULL, new_now, &filter, diff_rr, &new_pass, NULL)) != 0)
 		goto out;
 	if (st != NULL) {
 		st->old_records = old_pass.records;
 		st->new_records = new_pass.records;
 	}
 	old_pass.emit = new_pass.emit = true;
-	if ((rc = zonemap_run_view(r, cfg, zc, ov, old_now, diff_rr, &old_pass, NULL)) != 0 ||
+	if ((rc = zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr, &old_pass, NULL)) != 0 ||
 	    (rc = fn(arg, NULL)) != 0 ||
-	    (rc = zonemap_run_view(r, cfg, zc, NULL, new_now, diff_rr, &new_pass, NULL)) != 0)
+	    (rc = zm_run_filtered(r, cfg, zc, NULL, new_now, &filter, diff_rr, &new_pass, NULL)) != 0)
 		goto out;
 	if (st != NULL) {
 		st->deleted = old_pass.emitted;
@@ -182,5 +233,6 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 	}
 out:
 	set_free(&set);
+	zm_filter_free(&filter);
 	return rc;
 }

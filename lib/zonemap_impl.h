@@ -2,7 +2,9 @@
  * values, and the record writer the IP and name walks share.
  *   zonemap.c       members, values, records, zonemap_run, zonemap_serial
  *   zonemap_ip.c    the IP walk (IPv4 by octets, IPv6 by nibbles, IPv4-mapped)
- *   zonemap_name.c  the name walk */
+ *   zonemap_name.c  the name walk
+ *   zonemap_diff.c  IXFR's difference between an older view and the snapshot
+ *   zonemap_view.c  the older view of a serial, from the store's journal */
 #ifndef DNSBL_ZONEMAP_IMPL_H
 #define DNSBL_ZONEMAP_IMPL_H
 
@@ -38,10 +40,20 @@ struct zm_val {
 	const struct zm_ent *m[CONFIG_MAX_MEMBERS];
 };
 
+/* The entry keys whose records may differ between two views (zonemap_diff): sorted
+ * by family, address and length, IPv4 keys also in their mapped IPv6 form. A walk
+ * with a filter writes only the records of frames that hold such a key or lie
+ * inside one: every other frame's records are the same in both views. */
+struct zm_filter {
+	struct entry_key *keys;
+	size_t n, cap;
+};
+
 struct zm_run {
 	struct store_reader *r;
 	uint32_t now;
 	const struct zonemap_overlay *ov; /* NULL: the snapshot as it is */
+	const struct zm_filter *filter;   /* NULL: every record */
 	unsigned nmembers;
 	struct zm_member members[CONFIG_MAX_MEMBERS];
 	enum zone_type type; /* ip or name (a combined zone's members') */
@@ -50,6 +62,27 @@ struct zm_run {
 	struct zonemap_stats st;
 	char txt[TXT_EXPANDED_MAX];
 };
+
+/* Fills run's members from zone zc (itself, or a combined zone's members) as run->r
+ * has them. Returns 0, DNSBL_EINVAL (a member or exemption zone missing from cfg) or
+ * a store error. */
+int zm_members_load(struct zm_run *run, const struct config *cfg, const struct zone_config *zc);
+
+/* Adds key k (an IP prefix; others are ignored) to filter f. Returns 0 or
+ * DNSBL_ENOMEM. */
+int zm_filter_add(struct zm_filter *f, const struct entry_key *k);
+
+/* Sorts f's keys for the walks (after the last zm_filter_add). */
+void zm_filter_finish(struct zm_filter *f);
+
+/* Frees f's keys. */
+void zm_filter_free(struct zm_filter *f);
+
+/* zonemap_run_view writing only what filter lets through (NULL: everything). */
+int zm_run_filtered(struct store_reader *r, const struct config *cfg,
+		    const struct zone_config *zc, const struct zonemap_overlay *ov, uint32_t now,
+		    const struct zm_filter *filter, zonemap_emit_fn fn, void *arg,
+		    struct zonemap_stats *st);
 
 /* Whether v lists nothing. */
 bool zm_val_none(const struct zm_val *v, unsigned nmembers);

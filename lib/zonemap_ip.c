@@ -33,6 +33,8 @@ struct zm_frame {
 	bool mapped;      /* inside ::ffff:0:0/96: answers come from the IPv4 sources */
 	bool wild_ok;     /* a wildcard below it matches no name of the other family */
 	bool exists;
+	bool covered;  /* inside a key of the run's filter */
+	bool relevant; /* no filter, covered, or holding a filter key: write records */
 	uint8_t owner[ZM_OWNER_MAX];
 	size_t owner_len;
 	const struct zm_ent **inh; /* [sources]: what covers the whole frame */
@@ -264,6 +266,127 @@ static const struct entry_key *input_next(struct zm_ipwalk *w, struct zm_stream 
 	return best;
 }
 
+/* --- the filter (zonemap_diff) --- */
+
+static int filter_key_cmp(const struct entry_key *a, const struct entry_key *b)
+{
+	if (a->family != b->family)
+		return (int)a->family - (int)b->family;
+	int c = memcmp(a->addr, b->addr, a->family == ADDR_FAMILY_V6 ? 16 : 4);
+	return c != 0 ? c : (int)a->len - (int)b->len;
+}
+
+static int filter_qsort_cmp(const void *a, const void *b)
+{
+	return filter_key_cmp(a, b);
+}
+
+int zm_filter_add(struct zm_filter *f, const struct entry_key *k)
+{
+	if (k->family != ADDR_FAMILY_V4 && k->family != ADDR_FAMILY_V6)
+		return 0;
+	if (f->n + 2 > f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 256;
+		struct entry_key *n = realloc(f->keys, cap * sizeof(*n));
+		if (n == NULL)
+			return DNSBL_ENOMEM;
+		f->keys = n;
+		f->cap = cap;
+	}
+	struct entry_key *o = &f->keys[f->n++];
+	memset(o, 0, sizeof(*o));
+	o->family = k->family;
+	o->len = k->len;
+	memcpy(o->addr, k->addr, k->family == ADDR_FAMILY_V6 ? 16 : 4);
+	if (k->family == ADDR_FAMILY_V4) {
+		/* the IPv6 walk answers ::ffff:0:0/96 from the IPv4 entries */
+		struct entry_key *m = &f->keys[f->n++];
+		memset(m, 0, sizeof(*m));
+		m->family = ADDR_FAMILY_V6;
+		m->len = (uint8_t)(k->len + 96);
+		memcpy(m->addr, mapped_prefix, 12);
+		memcpy(m->addr + 12, k->addr, 4);
+	}
+	return 0;
+}
+
+void zm_filter_finish(struct zm_filter *f)
+{
+	if (f->n > 1)
+		qsort(f->keys, f->n, sizeof(*f->keys), filter_qsort_cmp);
+}
+
+void zm_filter_free(struct zm_filter *f)
+{
+	free(f->keys);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The index of the first filter key not below k. */
+static size_t filter_lower(const struct zm_filter *f, const struct entry_key *k)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (filter_key_cmp(&f->keys[mid], k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* addr's first bits as a key of the walk's family. */
+static void key_of(const struct zm_ipwalk *w, const uint8_t *addr, unsigned bits,
+		   struct entry_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = w->family;
+	k->len = (uint8_t)bits;
+	memcpy(k->addr, addr, bits / 8);
+	if (bits % 8)
+		k->addr[bits / 8] = (uint8_t)(addr[bits / 8] & (0xff << (8 - bits % 8)));
+}
+
+/* Whether a filter key of length lo_len..hi_len covers the prefix addr/hi_len. */
+static bool filter_covers(const struct zm_ipwalk *w, const uint8_t *addr, unsigned lo_len,
+			  unsigned hi_len)
+{
+	const struct zm_filter *f = w->run->filter;
+
+	for (unsigned l = lo_len; l <= hi_len; l++) {
+		struct entry_key k;
+		key_of(w, addr, l, &k);
+		size_t i = filter_lower(f, &k);
+		if (i < f->n && filter_key_cmp(&f->keys[i], &k) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a filter key lies inside (or is) the prefix addr/bits. */
+static bool filter_within(const struct zm_ipwalk *w, const uint8_t *addr, unsigned bits)
+{
+	const struct zm_filter *f = w->run->filter;
+	struct entry_key k;
+
+	key_of(w, addr, bits, &k);
+	k.len = 0;
+	size_t i = filter_lower(f, &k);
+	return i < f->n && f->keys[i].family == w->family && prefix_has(k.addr, bits, &f->keys[i]);
+}
+
+/* Sets the root frame's filter flags. */
+static void filter_root(struct zm_ipwalk *w)
+{
+	struct zm_frame *root = &w->frames[0];
+	uint8_t zero[16] = { 0 };
+
+	root->covered = w->run->filter != NULL && filter_covers(w, zero, 0, 0);
+	root->relevant = w->run->filter == NULL || root->covered || filter_within(w, zero, 0);
+}
+
 /* --- frames --- */
 
 static const struct zm_ent *slot_src(const struct zm_ipwalk *w, const struct zm_frame *f,
@@ -433,7 +556,8 @@ static bool wildcard_fits(const struct zm_ipwalk *w, const struct zm_frame *f,
 	return true;
 }
 
-/* Writes frame f's children's records (its frames have written theirs). */
+/* Writes frame f's children's records (its frames have written theirs). A frame a
+ * filter leaves out writes nothing but still learns whether it would have. */
 static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
 {
 	unsigned untouched = w->fanout - f->ntouched;
@@ -443,6 +567,19 @@ static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
 
 	child_val(w, f, -1, &vin);
 	wild = wildcard_fits(w, f, &vin, untouched);
+	if (!f->relevant) {
+		f->exists |= wild || (untouched > 0 && !zm_val_none(&vin, w->run->nmembers));
+		for (unsigned i = 0; i < f->ntouched && !f->exists; i++) {
+			unsigned c = f->touched[i];
+			if (f->slot[c].visited) {
+				f->exists |= f->slot[c].exists;
+				continue;
+			}
+			child_val(w, f, (int)c, &v);
+			f->exists |= !zm_val_none(&v, w->run->nmembers);
+		}
+		return 0;
+	}
 	if (wild) {
 		uint8_t owner[ZM_OWNER_MAX] = { 1, '*' };
 		majority(w, f, &vin, untouched, &wv);
@@ -503,6 +640,14 @@ static void frame_push(struct zm_ipwalk *w, unsigned c)
 	f->owner_len = label_put(w, c, f->owner);
 	memcpy(f->owner + f->owner_len, p->owner, p->owner_len);
 	f->owner_len += p->owner_len;
+	if (w->run->filter == NULL) {
+		f->covered = false;
+		f->relevant = true;
+	} else {
+		f->covered = p->covered ||
+			     filter_covers(w, f->addr, p->depth * w->g + 1, f->depth * w->g);
+		f->relevant = f->covered || filter_within(w, f->addr, f->depth * w->g);
+	}
 	for (unsigned s = 0; s < w->nsrc; s++)
 		f->inh[s] = slot_src(w, p, c, s);
 	w->top++;
@@ -637,6 +782,7 @@ static int walk_run(struct zm_ipwalk *w)
 	w->frames[0].owner_len = 0;
 	w->frames[0].depth = 0;
 	w->frames[0].wild_ok = false;
+	filter_root(w);
 	while ((k = input_next(w, &s, &test)) != NULL) {
 		if ((rc = input_place(w, k, s, test)) != 0)
 			return rc;

@@ -488,6 +488,9 @@ static int random_setup(void **state)
 		{ "r4b.test", "type = ip\na = 127.0.0.4\ntxt = b says $\n" },
 		{ "rc.test", "type = combined\nmembers = r4.test r4b.test\n" },
 		{ "r6.test", "type = ip\ntxt = r6 listed\n" },
+		/* two members exempted by one list: its serial counts twice in rc2's */
+		{ "r4c.test", "type = ip\nexempt = rw.test\n" },
+		{ "rc2.test", "type = combined\nmembers = r4.test r4c.test\n" },
 	};
 	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
 		fprintf(f,
@@ -506,6 +509,7 @@ static int random_setup(void **state)
 	put_random(w, "rw.test", false, 60, 10);
 	put_random(w, "r4b.test", false, 200, 20);
 	put_random(w, "r6.test", true, 400, 25);
+	put_random(w, "r4c.test", false, 150, 20);
 	if (store_writer_commit(w) != 0)
 		return -1;
 	return fixture_answer_ready();
@@ -713,8 +717,9 @@ static void test_older_view_and_diff(void **state)
 		struct zonemap_diff_stats st;
 		assert_int_equal(zonemap_diff(now, &cfg, config_zone(&cfg, checked[i]), &ov, now0,
 					      now0, 1000000, collect_line, &diff, &st), 0);
-		assert_int_equal(st.old_records, before[i].n);
-		assert_int_equal(st.new_records, after[i].n);
+		/* only the records of frames the changes reach are read */
+		assert_true(st.old_records <= before[i].n && st.new_records <= after[i].n);
+		assert_true(st.old_records >= st.deleted && st.new_records >= st.added);
 		assert_int_equal(st.deleted + st.added + 1, diff.n);
 		size_t sep = st.deleted;
 		assert_string_equal(diff.line[sep], "--");
@@ -733,13 +738,15 @@ static void test_older_view_and_diff(void **state)
 			memcpy(applied.line[applied.n++], diff.line[a], 1000);
 		qsort(applied.line, applied.n, sizeof(applied.line[0]), line_cmp);
 		assert_true(recset_equal(&applied, &after[i]));
-		print_message("%s: %zu records before, %zu after: %llu deleted, %llu added\n",
+		print_message("%s: %zu records before, %zu after: %llu deleted, %llu added (%llu "
+			      "and %llu records of the frames reached)\n",
 			      checked[i], before[i].n, after[i].n, (unsigned long long)st.deleted,
-			      (unsigned long long)st.added);
+			      (unsigned long long)st.added, (unsigned long long)st.old_records,
+			      (unsigned long long)st.new_records);
 		/* over the limit: nothing emitted, the caller sends the zone */
 		diff.n = 0;
 		assert_int_equal(zonemap_diff(now, &cfg, config_zone(&cfg, checked[i]), &ov, now0,
-					      now0, before[i].n / 2, collect_line, &diff, NULL),
+					      now0, st.old_records / 2, collect_line, &diff, NULL),
 				 DNSBL_ERANGE);
 		assert_int_equal(diff.n, 0);
 	}
@@ -754,6 +761,318 @@ static void test_older_view_and_diff(void **state)
 		free(view[i].line);
 	}
 	free(diff.line);
+}
+
+/* --- older views from the journal --- */
+
+#define JV_ZONES 4
+#define JV_STATES 12
+
+static const char *const jv_checked[JV_ZONES] = { "r4.test", "rc.test", "rc2.test", "r6.test" };
+
+struct digest {
+	uint64_t sum, count;
+};
+
+static int digest_rr(void *arg, const struct zonemap_rr *r)
+{
+	struct digest *d = arg;
+	size_t before = nrrs;
+	collect_rr(NULL, r);
+	struct rr *x = &rrs[before];
+	uint64_t h = 1469598103934665603ull;
+	char line[1000];
+	snprintf(line, sizeof(line), "%s %u %s", x->owner, x->type, x->value);
+	for (const char *c = line; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	d->sum += h * 0x9e3779b97f4a7c15ull; /* a sum: the order of the walk does not matter */
+	d->count++;
+	nrrs = before;
+	return 0;
+}
+
+static struct digest digest_of(struct store_reader *r, const char *zone,
+			       const struct zonemap_overlay *ov, uint32_t when)
+{
+	static char apex[300];
+	struct digest d = { 0, 0 };
+	snprintf(apex, sizeof(apex), "%s.", zone);
+	apex_now = apex;
+	nrrs = 0;
+	assert_int_equal(zonemap_run_view(r, &cfg, config_zone(&cfg, zone), ov, when, digest_rr,
+					  &d, NULL), 0);
+	return d;
+}
+
+struct diff_digest {
+	struct digest del, add;
+	bool sep;
+};
+
+static int diff_digest_rr(void *arg, const struct zonemap_rr *r)
+{
+	struct diff_digest *d = arg;
+	if (r == NULL) {
+		assert_false(d->sep);
+		d->sep = true;
+		return 0;
+	}
+	return digest_rr(d->sep ? &d->add : &d->del, r);
+}
+
+/* zonemap_diff of zone from view ov (at old_now) to the snapshot (at new_now) must
+ * turn the digest of the records before into the digest of those after. */
+static void check_diff(struct store_reader *r, const char *zone, const struct zonemap_overlay *ov,
+		       uint32_t old_now, uint32_t new_now, struct digest before, struct digest after,
+		       struct zonemap_diff_stats *st)
+{
+	struct diff_digest d = { { 0, 0 }, { 0, 0 }, false };
+	static char apex[300];
+	snprintf(apex, sizeof(apex), "%s.", zone);
+	apex_now = apex;
+	nrrs = 0;
+	assert_int_equal(zonemap_diff(r, &cfg, config_zone(&cfg, zone), ov, old_now, new_now,
+				      1000000, diff_digest_rr, &d, st), 0);
+	assert_true(d.sep);
+	assert_int_equal(before.count - d.del.count + d.add.count, after.count);
+	assert_true(before.sum - d.del.sum + d.add.sum == after.sum);
+}
+
+struct jv_state {
+	uint32_t serial[JV_ZONES];
+	uint32_t when[JV_ZONES];
+	struct digest d[JV_ZONES];
+};
+
+static void jv_record(struct jv_state *st)
+{
+	struct store_reader *r;
+	assert_int_equal(store_reader_new(S, &r), 0);
+	assert_int_equal(store_reader_begin(r), 0);
+	for (int i = 0; i < JV_ZONES; i++) {
+		const struct zone_config *zc = config_zone(&cfg, jv_checked[i]);
+		st->serial[i] = zonemap_serial(r, &cfg, zc);
+		st->when[i] = zonemap_commit_time(r, &cfg, zc);
+		assert_true(st->when[i] >= now0 && st->when[i] <= (uint32_t)time(NULL));
+		st->d[i] = digest_of(r, jv_checked[i], NULL, st->when[i]);
+	}
+	store_reader_end(r);
+	store_reader_free(r);
+}
+
+static int jv_pick(const struct entry_key *k, const struct store_entry *e, void *arg)
+{
+	(void)e;
+	struct zone_changes *zc = arg;
+	if (zc->n < 40 && rnd() % 8 == 0)
+		zc->keys[zc->n++] = *k;
+	return 0;
+}
+
+/* One commit changing a few entries (deleted, given another A, turned into
+ * exclusions, new ones) of each zone whose bit is set in mask. */
+static void jv_commit(unsigned mask, unsigned extra_new)
+{
+	static const char *const sources[] = { "r4.test", "rw.test", "r4b.test", "r6.test",
+					       "r4c.test" };
+	static struct zone_changes c;
+	struct store_reader *r;
+	struct store_writer *w;
+	assert_int_equal(store_reader_new(S, &r), 0);
+	assert_int_equal(store_reader_begin(r), 0);
+	assert_int_equal(store_writer_begin(S, &w), 0);
+	for (unsigned z = 0; z < 5; z++) {
+		if (!(mask & (1u << z)))
+			continue;
+		struct store_zone rec, *wz;
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(store_zone_get(r, sources[z], &rec), 0);
+		assert_int_equal(store_foreach(r, &rec, jv_pick, &c), 0);
+		assert_true(c.n > 0);
+		assert_int_equal(store_writer_zone(w, sources[z], &wz), 0);
+		for (size_t i = 0; i < c.n; i++) {
+			unsigned what = rnd() % 3;
+			if (what == 0) {
+				assert_int_equal(store_delete(w, wz, &c.keys[i]), 0);
+				continue;
+			}
+			struct store_put put = { .flags = what == 1 ? STORE_F_A : STORE_F_EXCLUDE,
+						 .a = A4(127, 0, 0, 5 + rnd() % 4), .seen = now0,
+						 .hits = 1, .actor = STORE_ACTOR_OPERATOR };
+			assert_int_equal(store_merge(w, wz, &c.keys[i], &put, NULL), 0);
+		}
+		for (unsigned i = 0; i < 5 + extra_new; i++) {
+			struct entry_key k = c.keys[rnd() % c.n];
+			unsigned bits = k.family == ADDR_FAMILY_V6 ? 128 : 32;
+			k.len = (uint8_t)(k.len + rnd() % (bits - k.len + 1));
+			k.addr[rnd() % (bits / 8)] ^= (uint8_t)rnd();
+			for (unsigned b = k.len; b < bits; b++)
+				k.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			struct store_put put = { .flags = rnd() % 4 ? 0 : STORE_F_EXCLUDE,
+						 .seen = now0, .hits = 1 };
+			assert_int_equal(store_merge(w, wz, &k, &put, NULL), 0);
+		}
+	}
+	assert_int_equal(store_writer_commit(w), 0);
+	store_reader_end(r);
+	store_reader_free(r);
+}
+
+/* Checks that every recorded state reachable in the journal is rebuilt exactly by
+ * zonemap_view_at (decided at the time it gives), and that the others are not. */
+static uint64_t diff_read, full_read;
+
+static unsigned jv_check(const struct jv_state *states, unsigned nstates, unsigned first_ok)
+{
+	struct store_reader *r;
+	unsigned rebuilt = 0;
+	assert_int_equal(store_reader_new(S, &r), 0);
+	assert_int_equal(store_reader_begin(r), 0);
+	for (unsigned s = 0; s < nstates; s++)
+		for (int i = 0; i < JV_ZONES; i++) {
+			const struct zone_config *zc = config_zone(&cfg, jv_checked[i]);
+			const struct jv_state *st = &states[s];
+			struct zonemap_view v;
+			int rc = zonemap_view_at(r, &cfg, zc, st->serial[i], 1000000, &v);
+			if (s < first_ok) {
+				/* a later state with this serial (the zone unchanged) may exist */
+				bool later = false;
+				for (unsigned t = first_ok; t < nstates; t++)
+					later |= states[t].serial[i] == st->serial[i];
+				if (!later)
+					assert_int_equal(rc, DNSBL_ENOTFOUND);
+				zonemap_view_free(&v);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(v.old_time, st->when[i]);
+			struct digest d = digest_of(r, jv_checked[i], &v.ov, v.old_time);
+			assert_int_equal(d.count, st->d[i].count);
+			assert_true(d.sum == st->d[i].sum);
+			/* and the difference from it to now, IXFR's records */
+			const struct jv_state *last = &states[nstates - 1];
+			struct zonemap_diff_stats ds;
+			check_diff(r, jv_checked[i], &v.ov, v.old_time, last->when[i], st->d[i],
+				   last->d[i], &ds);
+			diff_read += ds.old_records + ds.new_records;
+			full_read += st->d[i].count + last->d[i].count;
+			zonemap_view_free(&v);
+			rebuilt++;
+		}
+	/* serials the zones never had */
+	for (int i = 0; i < JV_ZONES; i++) {
+		const struct zone_config *zc = config_zone(&cfg, jv_checked[i]);
+		struct zonemap_view v;
+		uint32_t cur = states[nstates - 1].serial[i];
+		assert_int_equal(zonemap_view_at(r, &cfg, zc, cur + 7, 1000000, &v), DNSBL_ENOTFOUND);
+		assert_int_equal(zonemap_view_at(r, &cfg, zc, 0, 1000000, &v), DNSBL_ENOTFOUND);
+	}
+	/* rc2 counts rw twice: one rw commit moves it by two, the serial between is none */
+	const struct zone_config *rc2 = config_zone(&cfg, "rc2.test");
+	struct zonemap_view v;
+	for (unsigned s = first_ok + 1; s < nstates; s++)
+		if (states[s].serial[2] - states[s - 1].serial[2] == 2)
+			assert_int_equal(zonemap_view_at(r, &cfg, rc2, states[s - 1].serial[2] + 1,
+							 1000000, &v), DNSBL_ENOTFOUND);
+	/* more changes than allowed */
+	assert_int_equal(zonemap_view_at(r, &cfg, config_zone(&cfg, "rc.test"),
+					 states[first_ok].serial[1], 3, &v), DNSBL_ERANGE);
+	store_reader_end(r);
+	store_reader_free(r);
+	return rebuilt;
+}
+
+/* Commits of every kind of change to one source or several at once (the exemption
+ * list too), recording each zone's serial and records; then each older state is
+ * rebuilt from the journal. A commit over the journal size leaves an overflow record
+ * that no view crosses, and pruning drops what is older. */
+static void test_views_from_journal(void **state)
+{
+	(void)state;
+	static struct jv_state st[JV_STATES];
+	/* r4=1 rw=2 r4b=4 r6=8 r4c=16 */
+	static const unsigned masks[] = { 1, 2, 4 | 8, 16, 2 | 16, 1 | 2 | 4 | 8 | 16, 8, 2 };
+	unsigned n = 0;
+	jv_record(&st[n++]);
+	for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+		jv_commit(masks[m], 0);
+		jv_record(&st[n++]);
+	}
+	unsigned rebuilt = jv_check(st, n, 0);
+	print_message("journal: %u views of %u states rebuilt; their differences to now wrote "
+		      "%llu records of the %llu in both views\n", rebuilt, n,
+		      (unsigned long long)diff_read, (unsigned long long)full_read);
+	assert_int_equal(rebuilt, n * JV_ZONES);
+
+	/* a commit of r6 over the journal size: r6's older views are gone, the others
+	 * stay; after it, views from the overflow on work */
+	store_set_journal_size(S, 20);
+	jv_commit(8, 40);
+	jv_record(&st[n++]);
+	store_set_journal_size(S, STORE_JOURNAL_DEFAULT);
+	jv_commit(8, 0);
+	jv_record(&st[n++]);
+	struct store_reader *r;
+	assert_int_equal(store_reader_new(S, &r), 0);
+	assert_int_equal(store_reader_begin(r), 0);
+	struct zonemap_view v;
+	const struct zone_config *r6 = config_zone(&cfg, "r6.test");
+	assert_int_equal(zonemap_view_at(r, &cfg, r6, st[n - 3].serial[3], 1000000, &v),
+			 DNSBL_ENOTFOUND);
+	assert_int_equal(zonemap_view_at(r, &cfg, r6, st[n - 2].serial[3], 1000000, &v), 0);
+	struct digest d = digest_of(r, "r6.test", &v.ov, v.old_time);
+	assert_int_equal(d.count, st[n - 2].d[3].count);
+	assert_true(d.sum == st[n - 2].d[3].sum);
+	zonemap_view_free(&v);
+	/* r4's views are untouched by r6's overflow */
+	assert_int_equal(zonemap_view_at(r, &cfg, config_zone(&cfg, "r4.test"), st[0].serial[0],
+					 1000000, &v), 0);
+	zonemap_view_free(&v);
+	store_reader_end(r);
+	store_reader_free(r);
+}
+
+/* Entries that expire between two transfers' times change their records without a
+ * commit that names them: the difference must still carry them. */
+static void test_diff_of_expiry(void **state)
+{
+	(void)state;
+	struct store_writer *w;
+	struct store_zone *z;
+	static const char *const keys[] = { "10.1.2.0/24", "10.1.3.7", "192.4.0.0/14",
+					    "2001:db8:1::/48", "10.1.2.128/25" };
+	assert_int_equal(store_writer_begin(S, &w), 0);
+	assert_int_equal(store_writer_zone(w, "r4.test", &z), 0);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint8_t buf[DNAME_KEY_MAX];
+		struct entry_key k;
+		assert_int_equal(entry_key_parse(0, keys[i], strlen(keys[i]), buf, &k), 0);
+		struct store_put put = { .flags = STORE_F_A, .a = A4(127, 0, 0, 44), .seen = now0,
+					 .hits = 1, .expires = now0 + 1000 + (uint32_t)i,
+					 .expires_set = true, .actor = STORE_ACTOR_OPERATOR };
+		assert_int_equal(store_merge(w, z, &k, &put, NULL), 0);
+	}
+	assert_int_equal(store_writer_commit(w), 0);
+	struct store_reader *r;
+	assert_int_equal(store_reader_new(S, &r), 0);
+	assert_int_equal(store_reader_begin(r), 0);
+	static const char *const zones[] = { "r4.test", "rc.test", "rc2.test" };
+	struct zonemap_overlay none = { 0 };
+	for (int i = 0; i < 3; i++) {
+		struct digest before = digest_of(r, zones[i], NULL, now0 + 10);
+		struct digest after = digest_of(r, zones[i], NULL, now0 + 2000);
+		struct digest between = digest_of(r, zones[i], NULL, now0 + 1002);
+		assert_true(before.sum != after.sum);
+		struct zonemap_diff_stats ds;
+		check_diff(r, zones[i], &none, now0 + 10, now0 + 2000, before, after, &ds);
+		assert_true(ds.deleted > 0 && ds.old_records < before.count);
+		check_diff(r, zones[i], NULL, now0 + 1002, now0 + 2000, between, after, &ds);
+		check_diff(r, zones[i], NULL, now0 + 10, now0 + 1002, before, between, &ds);
+		check_diff(r, zones[i], NULL, now0 + 10, now0 + 10, before, before, &ds);
+		assert_int_equal(ds.deleted + ds.added, 0);
+	}
+	store_reader_end(r);
+	store_reader_free(r);
 }
 
 /* Name zones have no older view (the name walk asks lib/listing, which reads the
@@ -787,6 +1106,8 @@ int main(void)
 	const struct CMUnitTest random[] = {
 		cmocka_unit_test(test_random_zones),
 		cmocka_unit_test(test_older_view_and_diff),
+		cmocka_unit_test(test_views_from_journal),
+		cmocka_unit_test(test_diff_of_expiry),
 	};
 	int failed = cmocka_run_group_tests_name("zonemap fixed", fixed, group_setup, group_teardown);
 	failed += cmocka_run_group_tests_name("zonemap random", random, random_setup,
