@@ -22,6 +22,7 @@
 #define XFR_QUERY_MAX 4096
 #define XFR_SEND_TIMEOUT_S 30 /* a secondary that reads nothing this long is dropped */
 #define XFR_NICE 10
+#define XFR_IXFR_MAX_RECORDS 4000000 /* an IXFR keeps ~25 bytes per record of both views */
 
 struct xfr_job {
 	struct server *srv;
@@ -285,11 +286,87 @@ static int within_limit(const struct xfr_job *j, struct store_reader *r, uint32_
 	return within ? 1 : 0;
 }
 
-/* Serves the request: the SOA alone for an IXFR from a current secondary, else the
- * whole zone; SERVFAIL when the store fails or the zone is over its limit. */
+struct ixfr_out {
+	struct xfr_out *o;
+	uint32_t serial;
+};
+
+/* zonemap_diff's records, and between what went and what came, the new SOA. */
+static int ixfr_rr(void *arg, const struct zonemap_rr *rr)
+{
+	struct ixfr_out *x = arg;
+	return rr == NULL ? msg_soa(x->o, x->serial) : emit_rr(x->o, rr);
+}
+
+static const char *ixfr_fallback_reason(int rc)
+{
+	switch (rc) {
+	case DNSBL_ENOTFOUND: return "the journal does not reach back to it";
+	case DNSBL_EINVAL: return "name zones are sent whole";
+	case DNSBL_ERANGE: return "too many changes";
+	default: return dnsbl_strerror(rc);
+	}
+}
+
+/* Sends the difference from the client's serial as one condensed sequence (RFC 1995
+ * 4): SOA new, SOA old, what went, SOA new, what came, SOA new. Returns 1 when sent,
+ * 0 when nothing was sent and the whole zone must go instead, or < 0. */
+static int send_ixfr(struct xfr_job *j, struct xfr_out *o, struct store_reader *r,
+		     uint32_t serial, uint32_t when)
+{
+	const struct zone_config *zc = o->z->cfg;
+	uint64_t max = zc->xfr.record_limit < XFR_IXFR_MAX_RECORDS ? zc->xfr.record_limit
+								   : XFR_IXFR_MAX_RECORDS;
+	struct zonemap_view v;
+	struct zonemap_diff_stats st = { 0 };
+	struct ixfr_out x = { o, serial };
+	int64_t t0 = monotonic_ms();
+	int rc = zonemap_view_at(r, j->srv->cfg, zc, j->client_serial, max, &v);
+
+	if (rc == DNSBL_ENOTFOUND || rc == DNSBL_EINVAL || rc == DNSBL_ERANGE) {
+		log_info("IXFR of %s from serial %u to %s: %s; sending the whole zone", zc->name,
+			 j->client_serial, j->peer, ixfr_fallback_reason(rc));
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = msg_soa(o, serial);
+	if (rc == 0)
+		rc = msg_soa(o, j->client_serial);
+	if (rc == 0)
+		rc = zonemap_diff(r, j->srv->cfg, zc, &v.ov, v.old_time, when, max, ixfr_rr, &x, &st);
+	if (rc == DNSBL_ERANGE) {
+		/* found before anything was emitted: start again with the whole zone */
+		zonemap_view_free(&v);
+		msg_begin(o, DNS_R_NOERROR);
+		o->records = 0;
+		log_info("IXFR of %s from serial %u to %s: over %llu records; sending the whole "
+			 "zone", zc->name, j->client_serial, j->peer, (unsigned long long)max);
+		return 0;
+	}
+	if (rc == 0)
+		rc = msg_soa(o, serial);
+	if (rc == 0)
+		rc = msg_flush(o);
+	if (rc == 0)
+		log_info("IXFR of %s from serial %u to %u to %s: %llu records deleted, %llu added "
+			 "(%u commits, %llu entries changed) in %llu messages, %lld ms",
+			 zc->name, j->client_serial, serial, j->peer,
+			 (unsigned long long)st.deleted, (unsigned long long)st.added, v.commits,
+			 (unsigned long long)v.changes, (unsigned long long)o->messages,
+			 (long long)(monotonic_ms() - t0));
+	zonemap_view_free(&v);
+	return rc < 0 ? rc : 1;
+}
+
+/* Serves the request: the SOA alone for an IXFR from a current secondary, the
+ * difference for an older one when the journal has it, else the whole zone; SERVFAIL
+ * when the store fails or the zone is over its limit. Entries are decided as of the
+ * zone's newest commit, so that every transfer of one serial sends the same records
+ * (an entry that expires later leaves the secondaries with the expire sweep). */
 static int serve(struct xfr_job *j, struct xfr_out *o, struct store_reader *r)
 {
-	uint32_t now = (uint32_t)time(NULL);
+	uint32_t now = zonemap_transfer_time(r, j->srv->cfg, o->z->cfg);
 	uint32_t serial = zonemap_serial(r, j->srv->cfg, o->z->cfg);
 	int rc;
 
@@ -298,6 +375,8 @@ static int serve(struct xfr_job *j, struct xfr_out *o, struct store_reader *r)
 		rc = msg_soa(o, serial);
 		return rc == 0 ? msg_flush(o) : rc;
 	}
+	if (j->ixfr && j->has_client_serial && (rc = send_ixfr(j, o, r, serial, now)) != 0)
+		return rc < 0 ? rc : 0;
 	if ((rc = within_limit(j, r, serial, now)) <= 0) {
 		msg_begin(o, DNS_R_SERVFAIL);
 		int sent = msg_flush(o);

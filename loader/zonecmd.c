@@ -267,7 +267,8 @@ int cmd_export(const struct config *cfg, const char *zone, enum export_format fo
 	struct export_ctx x = { f, format, zc, r, (uint32_t)time(NULL), 0 };
 	if (format == EXPORT_ZONE) {
 		struct zonemap_stats st = { 0 };
-		rc = export_zone_write(f, r, cfg, zc, x.now, &st);
+		/* decided as a transfer of this serial is, so that the two are the same */
+		rc = export_zone_write(f, r, cfg, zc, zonemap_transfer_time(r, cfg, zc), &st);
 		x.written = st.records;
 		return export_finish(s, r, zc, f, to_file ? tmp : NULL, out_path, rc, x.written,
 				     "records");
@@ -367,7 +368,7 @@ int cmd_stats(const struct config *cfg, const char *zone)
 		printf("source %s: %llu\n", name, (unsigned long long)x.per_source[id]);
 	}
 	uint64_t records = 0;
-	if ((rc = export_zone_count(r, cfg, zc, x.now, &records)) == 0)
+	if ((rc = export_zone_count(r, cfg, zc, zonemap_transfer_time(r, cfg, zc), &records)) == 0)
 		printf("records: %llu\n", (unsigned long long)records);
 	else
 		fprintf(stderr, "dnsbl-loader: stats %s: records: %s\n", zc->name, dnsbl_strerror(rc));

@@ -221,6 +221,27 @@ def ask(host, port, name, rdtype="A", timeout=QUERY_TIMEOUT):
     return r
 
 
+def xfr_lines(host, port, zone, qtype="AXFR", timeout=60):
+    """The records of a transfer from host:port (qtype "AXFR", or "IXFR=SERIAL"), in the
+    order sent, as dig prints them (one line each, blanks squeezed): dig's C parser
+    reads 35k records in well under a second, and prints the same record the same way
+    whoever sent it."""
+    r = subprocess.run(["dig", "+tcp", "+nocmd", "+nostats", "+noall", "+answer",
+                        "+nocomments", "-p", str(port), f"@{host}", zone, qtype],
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, f"dig {qtype} {zone} @{host}:{port}: {r.returncode}\n{r.stderr}"
+    assert "Transfer failed" not in r.stdout, f"dig {qtype} {zone} @{host}:{port}: {r.stdout}"
+    return [" ".join(ln.split()) for ln in r.stdout.splitlines() if ln and ln[0] != ";"]
+
+
+def zone_lines(host, port, zone, timeout=60):
+    """Every record of zone as host:port sends it by AXFR (xfr_lines), sorted, the
+    closing SOA left out."""
+    lines = xfr_lines(host, port, zone, "AXFR", timeout)
+    assert lines and " SOA " in lines[0] and lines[0] == lines[-1], (zone, lines[:3], lines[-3:])
+    return sorted(lines[:-1])
+
+
 def _group_alive(pgid):
     try:
         os.killpg(pgid, 0)
@@ -275,6 +296,7 @@ class Nsd(Secondary):
             "  verbosity: 2",
             "  server-count: 1",
             "  rrl-ratelimit: 0",
+            "  xfrd-reload-timeout: 0",  # serve a transfer at once, not batched a second
             "  zonefiles-write: 0",
             "  hide-version: no",
             "remote-control:",
@@ -359,6 +381,8 @@ class Knot(Secondary):
             lines += ["remote:", "  - id: primary", f"    address: {host}@{port}"] + key
             lines += ["acl:", "  - id: notify_from", f"    address: {self.notify_from}",
                       "    action: notify"] + key
+            # and its copy may be pulled by the tests (zone_lines)
+            lines += ["  - id: transfer_to", "    address: 127.0.0.0/8", "    action: transfer"]
         else:
             lines += ["acl:", "  - id: transfer_to", "    address: 127.0.0.0/8",
                       "    action: transfer"] + key
@@ -369,7 +393,7 @@ class Knot(Secondary):
         for zone in self.zones:
             lines.append(f"  - domain: {zone}")
             if self.primary:
-                lines += ["    master: primary", "    acl: notify_from",
+                lines += ["    master: primary", "    acl: [notify_from, transfer_to]",
                           "    zonefile-load: none"]
             else:
                 lines += [f"    file: {pathlib.Path(self.zonefile[zone]).resolve()}",
