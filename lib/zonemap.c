@@ -182,6 +182,8 @@ size_t zonemap_changes_sort(struct zonemap_change *changes, size_t n)
 {
 	size_t out = 0;
 
+	if (n < 2)
+		return n; /* (and qsort must not see a null array) */
 	qsort(changes, n, sizeof(*changes), change_cmp);
 	for (size_t i = 0; i < n; i++) {
 		const struct entry_key *k = &changes[i].key;

@@ -48,7 +48,8 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 		n -= 8;
 	}
 	uint64_t v = 0;
-	memcpy(&v, p, n);
+	if (n > 0)
+		memcpy(&v, p, n);
 	return mix64(h ^ v ^ ((uint64_t)n << 56));
 }
 
