@@ -86,7 +86,7 @@ $(O)/tests/%: tests/unit/%.c $(LOADER_LIBOBJ) $(DNSBLD_LIBOBJ) $(API_LIBOBJ) $(O
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS) $(TEST_LIBS)
 
-$(O)/tests/fuzz_answer: tests/fuzz/fuzz_answer.c $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
+$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/mutate.h $(DNSBLD_LIBOBJ) $(O)/libdnsbl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
@@ -106,18 +106,21 @@ answer-cost:
 
 # Runs every unit test binary (cmocka prints a summary per binary), then the
 # bounded mutation fuzzer over the answer path.
-unit: $(UNIT_BIN) $(O)/tests/fuzz_answer
+unit: $(UNIT_BIN) $(O)/tests/fuzz_answer $(O)/tests/fuzz_xfr
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 	$(O)/tests/fuzz_answer 100000
+	$(O)/tests/fuzz_xfr 10000
 
-# A libFuzzer build of the same harness, for longer runs by hand:
+# libFuzzer builds of the same harnesses, for longer runs by hand:
 #   make fuzz-libfuzzer && build/fuzz/fuzz_answer -max_total_time=600
 fuzz-libfuzzer:
 	@mkdir -p build/fuzz
-	clang -std=gnu11 -D_GNU_SOURCE -DDNSBL_LIBFUZZER -g -O1 -fsanitize=fuzzer,address,undefined \
-		-Ilib -Idnsbld -o build/fuzz/fuzz_answer tests/fuzz/fuzz_answer.c \
-		$(filter-out dnsbld/main.c,$(DNSBLD_SRC)) $(LIB_SRC) $(PKG_LIBS)
+	for h in answer xfr; do \
+		clang -std=gnu11 -D_GNU_SOURCE -DDNSBL_LIBFUZZER -g -O1 -fsanitize=fuzzer,address,undefined \
+			-Ilib -Idnsbld -o build/fuzz/fuzz_$$h tests/fuzz/fuzz_$$h.c \
+			$(filter-out dnsbld/main.c,$(DNSBLD_SRC)) $(LIB_SRC) $(PKG_LIBS) || exit 1; \
+	done
 
 # End-to-end tests against the real binaries in $(BIN).
 e2e: $(PROGRAMS)

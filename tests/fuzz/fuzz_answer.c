@@ -15,6 +15,7 @@
 #include "answer.h"
 #include "config.h"
 #include "dname.h"
+#include "mutate.h"
 #include "store.h"
 #include "wire.h"
 #include "zone.h"
@@ -197,34 +198,7 @@ int main(int argc, char **argv)
 		unsigned s = (unsigned)random() % NSEEDS;
 		size_t len = seeds_len[s];
 		memcpy(pkt, seeds_wire[s], len);
-		unsigned edits = 1 + (unsigned)random() % 6;
-		for (unsigned e = 0; e < edits; e++) {
-			switch (random() % 5) {
-			case 0: /* flip a byte */
-				if (len)
-					pkt[random() % len] = (uint8_t)random();
-				break;
-			case 1: /* cut */
-				if (len)
-					len = (size_t)random() % len;
-				break;
-			case 2: /* append junk */
-				while (len < sizeof(pkt) && random() % 4)
-					pkt[len++] = (uint8_t)random();
-				break;
-			case 3: /* plant a compression pointer */
-				if (len > 14) {
-					size_t at = 12 + (size_t)random() % (len - 13);
-					pkt[at] = 0xc0 | (uint8_t)(random() & 0x3f);
-					pkt[at + 1] = (uint8_t)random();
-				}
-				break;
-			default: /* bump a count */
-				if (len >= 12)
-					pkt[5 + 2 * (random() % 4)] += 1;
-				break;
-			}
-		}
+		fuzz_mutate(pkt, &len, sizeof(pkt));
 		one(pkt, len);
 	}
 	const struct answer_stats *st = &actx.stats;
