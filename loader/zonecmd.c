@@ -320,9 +320,29 @@ static int stats_one(const struct entry_key *p, const struct store_entry *e, voi
 	return 0;
 }
 
+/* A combined zone has no entries of its own: its members, serial and records. */
+static int stats_combined(const struct config *cfg, const struct zone_config *zc,
+			  struct store *s, struct store_reader *r)
+{
+	uint64_t records = 0;
+	int rc;
+
+	printf("zone: %s\ntype: combined\nmembers:", zc->name);
+	for (unsigned i = 0; i < zc->member_count; i++)
+		printf(" %s", zc->members[i]);
+	printf("\nserial: %u\n", zonemap_serial(r, cfg, zc));
+	if ((rc = export_zone_count(r, cfg, zc, zonemap_transfer_time(r, cfg, zc), &records)) == 0)
+		printf("records: %llu\n", (unsigned long long)records);
+	else
+		fprintf(stderr, "dnsbl-loader: stats %s: records: %s\n", zc->name, dnsbl_strerror(rc));
+	printf("store_bytes: %llu\n", (unsigned long long)store_file_size(s));
+	close_reader(s, r);
+	return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 int cmd_stats(const struct config *cfg, const char *zone)
 {
-	const struct zone_config *zc = zone_or_complain(cfg, zone);
+	const struct zone_config *zc = zone_lookup(cfg, zone, true);
 	struct store *s;
 	struct store_reader *r;
 	struct store_zone z;
@@ -332,6 +352,8 @@ int cmd_stats(const struct config *cfg, const char *zone)
 
 	if (zc == NULL || open_reader(cfg, &s, &r) < 0)
 		return EXIT_FAIL;
+	if (zc->type == ZONE_TYPE_COMBINED)
+		return stats_combined(cfg, zc, s, r);
 	x.per_source = calloc(65536, sizeof(*x.per_source));
 	if (x.per_source == NULL) {
 		close_reader(s, r);
