@@ -1,6 +1,6 @@
-/* Private to dnsbld: zone transfers out (AXFR, RFC 5936; IXFR, RFC 1995, answered
- * as a whole zone until the journal lands, or with the SOA alone when the client is
- * current). A TCP worker hands a transfer request here with its connection; a
+/* Private to dnsbld: zone transfers out (AXFR, RFC 5936; IXFR, RFC 1995: the SOA
+ * alone when the client is current, else the difference from the store's journal
+ * (lib/zonemap_view.c, lib/zonemap_diff.c), else the whole zone). A TCP worker hands a transfer request here with its connection; a
  * transfer thread of its own (at most XFR_MAX_ACTIVE at once, at low priority so
  * that queries keep their CPU) streams the records of lib/zonemap from one read
  * snapshot in blocking writes, and closes the connection when done. */

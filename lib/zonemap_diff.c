@@ -10,7 +10,8 @@
  * decided otherwise at the two times (it expired in between, not yet swept). Every
  * other frame has the same entries, the same covering ones and the same subframes in
  * both views, so the same records. A change costs the walks' reading of the zone,
- * not the writing and hashing of its records. */
+ * not the writing and hashing of its records. The first pass keeps the records it
+ * wrote (up to a limit, 64 MiB) so that the second need not walk again. */
 #include "zonemap_impl.h"
 
 #include <stdlib.h>
@@ -119,6 +120,59 @@ static int set_grow(struct digest_set *s)
 	return 0;
 }
 
+/* The records a first pass wrote, kept so that the second pass need not walk again:
+ * each as owner length u8, owner, type u16, rdata length u16, rdata. */
+struct rr_buffer {
+	uint8_t *data;
+	size_t len, cap;
+	bool off; /* over the limit: the second pass walks again */
+};
+
+static size_t buffer_limit = (size_t)64 << 20;
+
+void zm_diff_set_buffer_limit(size_t bytes)
+{
+	buffer_limit = bytes;
+}
+
+static void buffer_free(struct rr_buffer *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+static void buffer_add(struct rr_buffer *b, const struct zonemap_rr *rr)
+{
+	size_t need = 1 + rr->owner_len + 4 + rr->rdlen;
+
+	if (b->off)
+		return;
+	if (b->len + need > b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 65536;
+		while (cap < b->len + need)
+			cap *= 2;
+		uint8_t *n = cap <= buffer_limit ? realloc(b->data, cap) : NULL;
+		if (n == NULL) {
+			buffer_free(b);
+			b->off = true;
+			return;
+		}
+		b->data = n;
+		b->cap = cap;
+	}
+	uint8_t *p = b->data + b->len;
+	*p++ = (uint8_t)rr->owner_len;
+	memcpy(p, rr->owner, rr->owner_len);
+	p += rr->owner_len;
+	*p++ = (uint8_t)(rr->type >> 8);
+	*p++ = (uint8_t)rr->type;
+	*p++ = (uint8_t)(rr->rdlen >> 8);
+	*p++ = (uint8_t)rr->rdlen;
+	if (rr->rdlen > 0)
+		memcpy(p, rr->rdata, rr->rdlen);
+	b->len += need;
+}
+
 struct diff_pass {
 	struct digest_set *set;
 	uint8_t mark;      /* IN_OLD or IN_NEW */
@@ -126,6 +180,7 @@ struct diff_pass {
 	zonemap_emit_fn fn;
 	void *arg;
 	uint64_t records, emitted;
+	struct rr_buffer buf;
 };
 
 static int diff_rr(void *arg, const struct zonemap_rr *rr)
@@ -149,6 +204,7 @@ static int diff_rr(void *arg, const struct zonemap_rr *rr)
 			s->count++;
 		}
 		s->marks[i] |= p->mark;
+		buffer_add(&p->buf, rr);
 		return 0;
 	}
 	size_t i = set_slot(s, h1, h2);
@@ -201,6 +257,26 @@ static int filter_build(struct store_reader *r, const struct config *cfg,
 	return rc;
 }
 
+/* The second pass over what the first kept. */
+static int replay(struct diff_pass *p)
+{
+	const uint8_t *at = p->buf.data, *end = p->buf.data + p->buf.len;
+	int rc = 0;
+
+	while (at < end && rc == 0) {
+		struct zonemap_rr rr;
+		rr.owner_len = at[0];
+		rr.owner = at + 1;
+		at += 1 + rr.owner_len;
+		rr.type = (uint16_t)(at[0] << 8 | at[1]);
+		rr.rdlen = (uint16_t)(at[2] << 8 | at[3]);
+		rr.rdata = at + 4;
+		at += 4 + rr.rdlen;
+		rc = diff_rr(p, &rr);
+	}
+	return rc;
+}
+
 int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		 const struct zonemap_overlay *ov, uint32_t old_now, uint32_t new_now,
 		 uint64_t max_records, zonemap_emit_fn fn, void *arg, struct zonemap_diff_stats *st)
@@ -224,9 +300,13 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 		st->new_records = new_pass.records;
 	}
 	old_pass.emit = new_pass.emit = true;
-	if ((rc = zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr, &old_pass, NULL)) != 0 ||
+	if ((rc = old_pass.buf.off ? zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr,
+						     &old_pass, NULL)
+				   : replay(&old_pass)) != 0 ||
 	    (rc = fn(arg, NULL)) != 0 ||
-	    (rc = zm_run_filtered(r, cfg, zc, NULL, new_now, &filter, diff_rr, &new_pass, NULL)) != 0)
+	    (rc = new_pass.buf.off ? zm_run_filtered(r, cfg, zc, NULL, new_now, &filter, diff_rr,
+						     &new_pass, NULL)
+				   : replay(&new_pass)) != 0)
 		goto out;
 	if (st != NULL) {
 		st->deleted = old_pass.emitted;
@@ -235,5 +315,7 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 out:
 	set_free(&set);
 	zm_filter_free(&filter);
+	buffer_free(&old_pass.buf);
+	buffer_free(&new_pass.buf);
 	return rc;
 }

@@ -78,6 +78,10 @@ void zm_filter_finish(struct zm_filter *f);
 /* Frees f's keys. */
 void zm_filter_free(struct zm_filter *f);
 
+/* Sets how many bytes of records zonemap_diff keeps from its first walks (beyond
+ * it, it walks again): for tests of both ways. */
+void zm_diff_set_buffer_limit(size_t bytes);
+
 /* zonemap_run_view writing only what filter lets through (NULL: everything). */
 int zm_run_filtered(struct store_reader *r, const struct config *cfg,
 		    const struct zone_config *zc, const struct zonemap_overlay *ov, uint32_t now,

@@ -95,10 +95,19 @@ static void set_digit(const struct zm_ipwalk *w, uint8_t *addr, unsigned k, unsi
 /* Writes child d's label (wire) into out; returns its length. */
 static size_t label_put(const struct zm_ipwalk *w, unsigned d, uint8_t *out)
 {
-	int n = w->g == 8 ? snprintf((char *)out + 1, 4, "%u", d)
-			  : snprintf((char *)out + 1, 4, "%x", d);
+	size_t n = 0;
+
+	if (w->g == 4) {
+		out[++n] = (uint8_t)"0123456789abcdef"[d & 0xf];
+	} else {
+		if (d >= 100)
+			out[++n] = (uint8_t)('0' + d / 100);
+		if (d >= 10)
+			out[++n] = (uint8_t)('0' + d / 10 % 10);
+		out[++n] = (uint8_t)('0' + d % 10);
+	}
 	out[0] = (uint8_t)n;
-	return (size_t)n + 1;
+	return n + 1;
 }
 
 /* Whether a wildcard below child d of frame f (at depth f->depth + 1) is safe: an
@@ -410,7 +419,7 @@ static const struct zm_ent *member_answer(const struct zm_ent *b, const struct z
 static void child_val(const struct zm_ipwalk *w, const struct zm_frame *f, int c,
 		      struct zm_val *v)
 {
-	unsigned base = f->mapped ? 2 * CONFIG_MAX_MEMBERS : 0;
+	unsigned base = f->mapped ? 2 * w->run->nmembers : 0;
 
 	memset(v, 0, sizeof(*v));
 	if (c >= 0 && f->slot[c].test) {
@@ -566,9 +575,9 @@ static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
 	int rc = 0;
 
 	child_val(w, f, -1, &vin);
-	wild = wildcard_fits(w, f, &vin, untouched);
 	if (!f->relevant) {
-		f->exists |= wild || (untouched > 0 && !zm_val_none(&vin, w->run->nmembers));
+		/* a wildcard would only be written where one of these holds */
+		f->exists |= untouched > 0 && !zm_val_none(&vin, w->run->nmembers);
 		for (unsigned i = 0; i < f->ntouched && !f->exists; i++) {
 			unsigned c = f->touched[i];
 			if (f->slot[c].visited) {
@@ -580,6 +589,7 @@ static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
 		}
 		return 0;
 	}
+	wild = wildcard_fits(w, f, &vin, untouched);
 	if (wild) {
 		uint8_t owner[ZM_OWNER_MAX] = { 1, '*' };
 		majority(w, f, &vin, untouched, &wv);
@@ -637,16 +647,21 @@ static void frame_push(struct zm_ipwalk *w, unsigned c)
 	f->wild_ok = child_wild_ok(w, p, c);
 	f->mapped = w->family == ADDR_FAMILY_V6 && f->depth >= 24 &&
 		    memcmp(f->addr, mapped_prefix, 12) == 0;
-	f->owner_len = label_put(w, c, f->owner);
-	memcpy(f->owner + f->owner_len, p->owner, p->owner_len);
-	f->owner_len += p->owner_len;
 	if (w->run->filter == NULL) {
 		f->covered = false;
 		f->relevant = true;
+	} else if (!p->relevant) {
+		/* no filter key inside or around the parent: none inside or around it */
+		f->covered = f->relevant = false;
 	} else {
 		f->covered = p->covered ||
 			     filter_covers(w, f->addr, p->depth * w->g + 1, f->depth * w->g);
 		f->relevant = f->covered || filter_within(w, f->addr, f->depth * w->g);
+	}
+	if (f->relevant) { /* only a frame that writes records needs its name */
+		f->owner_len = label_put(w, c, f->owner);
+		memcpy(f->owner + f->owner_len, p->owner, p->owner_len);
+		f->owner_len += p->owner_len;
 	}
 	for (unsigned s = 0; s < w->nsrc; s++)
 		f->inh[s] = slot_src(w, p, c, s);
@@ -745,7 +760,7 @@ static void walk_free(struct zm_ipwalk *w)
  * (mapped: IPv4 entries as IPv6 ones). */
 static int streams_open(struct zm_ipwalk *w, uint8_t family, bool mapped)
 {
-	unsigned base = mapped ? 2 * CONFIG_MAX_MEMBERS : 0;
+	unsigned base = mapped ? 2 * w->run->nmembers : 0;
 	int rc = 0;
 
 	for (unsigned i = 0; i < w->run->nmembers && rc == 0; i++) {
@@ -810,7 +825,7 @@ int zm_walk_ip(struct zm_run *run, uint8_t family)
 	w->fanout = 1u << w->g;
 	w->bits = family == ADDR_FAMILY_V6 ? 128 : 32;
 	w->levels = w->bits / w->g;
-	w->nsrc = 4 * CONFIG_MAX_MEMBERS;
+	w->nsrc = 4 * run->nmembers; /* block and exempt, own family and mapped IPv4 */
 	tests_set(w);
 	rc = walk_alloc(w);
 	if (rc == 0)

@@ -142,23 +142,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static size_t seed(uint8_t *buf, const char *name, uint16_t type, int edns, int tsig)
 {
 	ldns_pkt *p = NULL;
-	uint8_t *wire = NULL;
-	size_t n = 0;
 
 	if (ldns_pkt_query_new_frm_str(&p, name, type, LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
 		return 0;
 	if (edns)
 		ldns_pkt_set_edns_udp_size(p, 4096);
-	if (tsig && ldns_pkt_tsig_sign(p, "fz.", FUZZ_SECRET, 300, "hmac-sha256.", NULL) !=
-			    LDNS_STATUS_OK)
-		return 0;
-	if (ldns_pkt2wire(&wire, p, &n) != LDNS_STATUS_OK)
-		n = 0;
-	if (n > 0 && n <= 512)
-		memcpy(buf, wire, n);
-	free(wire);
-	ldns_pkt_free(p);
-	return n <= 512 ? n : 0;
+	return fuzz_seed_wire(p, tsig ? "fz." : NULL, FUZZ_SECRET, buf);
 }
 
 int main(int argc, char **argv)
@@ -183,7 +172,7 @@ int main(int argc, char **argv)
 	};
 	enum { NSEEDS = sizeof(seeds) / sizeof(seeds[0]) };
 	uint8_t pkt[600];
-	uint8_t seeds_wire[NSEEDS][512];
+	uint8_t seeds_wire[NSEEDS][FUZZ_SEED_MAX];
 	size_t seeds_len[NSEEDS];
 
 	if (setup() < 0) {

@@ -228,8 +228,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static size_t seed(uint8_t *buf, const char *name, ldns_rr_type type, long long serial, int tsig_on)
 {
 	ldns_pkt *p = NULL;
-	uint8_t *wire = NULL;
-	size_t n = 0;
 
 	if (ldns_pkt_query_new_frm_str(&p, name, type, LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK)
 		return 0;
@@ -237,20 +235,13 @@ static size_t seed(uint8_t *buf, const char *name, ldns_rr_type type, long long 
 		char text[300];
 		ldns_rr *rr = NULL;
 		snprintf(text, sizeof(text), "%s 0 IN SOA ns. h. %lld 1 2 3 4", name, serial);
-		if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK)
+		if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+			ldns_pkt_free(p);
 			return 0;
+		}
 		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
 	}
-	if (tsig_on && ldns_pkt_tsig_sign(p, "fz.", FUZZ_SECRET, 300, "hmac-sha256.", NULL) !=
-			       LDNS_STATUS_OK)
-		return 0;
-	if (ldns_pkt2wire(&wire, p, &n) != LDNS_STATUS_OK)
-		n = 0;
-	if (n > 0 && n <= 512)
-		memcpy(buf, wire, n);
-	free(wire);
-	ldns_pkt_free(p);
-	return n <= 512 ? n : 0;
+	return fuzz_seed_wire(p, tsig_on ? "fz." : NULL, FUZZ_SECRET, buf);
 }
 
 static long long serial_of(const char *zone)
@@ -302,7 +293,7 @@ int main(int argc, char **argv)
 		{ "x.bl.example.", LDNS_RR_TYPE_AXFR, -1, 0 },
 	};
 	enum { NSEEDS = sizeof(seeds) / sizeof(seeds[0]) };
-	uint8_t seeds_wire[NSEEDS][512], pkt[600];
+	uint8_t seeds_wire[NSEEDS][FUZZ_SEED_MAX], pkt[600];
 	size_t seeds_len[NSEEDS];
 
 	for (unsigned i = 0; i < NSEEDS; i++) {
