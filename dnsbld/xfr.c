@@ -80,6 +80,7 @@ struct xfr_out {
 	/* the previous owner in this message, for compressing the next one against it
 	 * (records come in walk order, so neighbours share most of their labels) */
 	uint8_t prev[DNS_NAME_MAX];
+	size_t prev_len;
 	unsigned prev_labels;
 	uint8_t prev_at_label[DNS_MAX_LABELS]; /* each label's start in prev */
 	uint16_t prev_at[DNS_MAX_LABELS];      /* its offset in the message; 0: not pointable */
@@ -146,9 +147,21 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len)
 	uint16_t at[DNS_MAX_LABELS];
 	unsigned n = 0, shared = 0;
 
+	/* the A and TXT of one name come one after the other: the whole name is shared */
+	if (owner_len > 0 && owner_len == o->prev_len && o->prev_labels > 0 && o->prev_at[0] != 0 &&
+	    memcmp(owner, o->prev, owner_len) == 0) {
+		wire_put_ptr(&o->w, o->prev_at[0]);
+		return;
+	}
+
 	for (size_t p = 0; p < owner_len && n < DNS_MAX_LABELS; p += (size_t)owner[p] + 1)
 		start[n++] = (uint8_t)p;
-	/* labels shared at the end, as long as the previous owner's copy is pointable */
+	/* labels shared at the end, as long as the previous owner's copy is pointable;
+	 * siblings (the common case) share all but their first label: one comparison */
+	if (n >= 2 && o->prev_labels == n && o->prev_at[1] != 0 &&
+	    owner_len - start[1] == o->prev_len - o->prev_at_label[1] &&
+	    memcmp(owner + start[1], o->prev + o->prev_at_label[1], owner_len - start[1]) == 0)
+		shared = n - 1;
 	while (shared < n && shared < o->prev_labels) {
 		unsigned a = n - 1 - shared, b = o->prev_labels - 1 - shared;
 		const uint8_t *la = owner + start[a];
@@ -165,6 +178,7 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len)
 	for (unsigned i = literal; i < n; i++)
 		at[i] = o->prev_at[o->prev_labels - (n - i)];
 	wire_put_ptr(&o->w, shared > 0 ? at[literal] : DNS_HEADER_SIZE);
+	o->prev_len = owner_len;
 	if (owner_len > 0) { /* the apex (owner NULL) has no labels to remember */
 		memcpy(o->prev, owner, owner_len);
 		memcpy(o->prev_at_label, start, n);

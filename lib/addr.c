@@ -155,8 +155,21 @@ int prefix_parse(const char *s, size_t len, struct entry_key *out)
 
 size_t addr4_format(uint32_t a, char *buf)
 {
-	return (size_t)snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
-				(a >> 8) & 255, a & 255);
+	size_t n = 0;
+
+	/* by hand: zone transfers format an address per record */
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned o = (a >> shift) & 255;
+		if (o >= 100)
+			buf[n++] = (char)('0' + o / 100);
+		if (o >= 10)
+			buf[n++] = (char)('0' + o / 10 % 10);
+		buf[n++] = (char)('0' + o % 10);
+		if (shift > 0)
+			buf[n++] = '.';
+	}
+	buf[n] = '\0';
+	return n;
 }
 
 size_t addr_format(const struct entry_key *p, char *buf, size_t size)

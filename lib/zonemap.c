@@ -76,7 +76,8 @@ static int emit_a_set(struct zm_run *run, const uint8_t *owner, size_t owner_len
 }
 
 int zm_emit_val(struct zm_run *run, const uint8_t *owner, size_t owner_len,
-		const struct zm_val *v, const char *subst, bool exact)
+		const struct zm_val *v, const char *subst, const struct entry_key *subst_addr,
+		bool exact)
 {
 	static _Thread_local uint8_t rdata[TXT_EXPANDED_MAX + TXT_EXPANDED_MAX / 255 + 8];
 	const char *seen[CONFIG_MAX_MEMBERS];
@@ -98,9 +99,17 @@ int zm_emit_val(struct zm_run *run, const uint8_t *owner, size_t owner_len,
 		seen[n] = tpl;
 		seen_len[n++] = tlen;
 		char entry_text[ENTRY_KEY_TEXT_MAX];
-		const char *s = subst;
-		if (!exact && e != ZM_TEST) {
+		const char *s = "";
+		/* the text "$" stands for, made only when the template has one */
+		if (memchr(tpl, '$', tlen) == NULL) {
+			s = "";
+		} else if (!exact && e != ZM_TEST) {
 			entry_key_format(&e->key, 1, entry_text, sizeof(entry_text));
+			s = entry_text;
+		} else if (subst != NULL) {
+			s = subst;
+		} else if (subst_addr != NULL) {
+			addr_format(subst_addr, entry_text, sizeof(entry_text));
 			s = entry_text;
 		}
 		size_t xlen = txt_expand(tpl, tlen, s, strlen(s), run->txt, sizeof(run->txt));

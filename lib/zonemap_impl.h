@@ -93,10 +93,12 @@ bool zm_val_none(const struct zm_val *v, unsigned nmembers);
 
 /* Emits v's A and TXT records at owner (relative wire labels). subst is what "$"
  * stands for when the answer comes from the test point or when exact (a name that
- * is one address or name); otherwise each member's entry is written as text.
- * Returns 0 or the callback's result. */
+ * is one address or name), or when it is NULL the address subst_addr as text (made
+ * only for a template with a "$"); otherwise each member's entry is written as
+ * text. Returns 0 or the callback's result. */
 int zm_emit_val(struct zm_run *run, const uint8_t *owner, size_t owner_len,
-		const struct zm_val *v, const char *subst, bool exact);
+		const struct zm_val *v, const char *subst, const struct entry_key *subst_addr,
+		bool exact);
 
 /* Emits the placeholder (HINFO "RFC8482" "") that makes owner exist without A/TXT. */
 int zm_emit_placeholder(struct zm_run *run, const uint8_t *owner, size_t owner_len);

@@ -448,18 +448,17 @@ static void touch(struct zm_frame *f, unsigned c)
 	}
 }
 
-/* The text "$" stands for at the full address addr (a mapped one as IPv4). */
-static void addr_text(const struct zm_ipwalk *w, const struct zm_frame *f, const uint8_t *addr,
-		      char *buf, size_t size)
+/* The address "$" stands for at the full address addr (a mapped one as IPv4). */
+static void addr_key(const struct zm_ipwalk *w, const struct zm_frame *f, const uint8_t *addr,
+		     struct entry_key *k)
 {
-	struct entry_key k = { .family = w->family };
-
-	memcpy(k.addr, addr, w->family == ADDR_FAMILY_V6 ? 16 : 4);
+	memset(k, 0, sizeof(*k));
+	k->family = w->family;
+	memcpy(k->addr, addr, w->family == ADDR_FAMILY_V6 ? 16 : 4);
 	if (f->mapped) {
-		memmove(k.addr, k.addr + 12, 4);
-		k.family = ADDR_FAMILY_V4;
+		memmove(k->addr, k->addr + 12, 4);
+		k->family = ADDR_FAMILY_V4;
 	}
-	addr_format(&k, buf, size);
 }
 
 /* Writes answer v for the whole of child c of frame f, whose name is owner and
@@ -473,15 +472,15 @@ static int emit_uniform(struct zm_ipwalk *w, const struct zm_frame *f, unsigned 
 	uint8_t name[ZM_OWNER_MAX];
 
 	if (depth == w->levels) {
-		char text[ADDR_TEXT_MAX];
-		addr_text(w, f, addr, text, sizeof(text));
-		return zm_emit_val(w->run, owner, owner_len, v, text, true);
+		struct entry_key k;
+		addr_key(w, f, addr, &k);
+		return zm_emit_val(w->run, owner, owner_len, v, NULL, &k, true);
 	}
 	if (child_wild_ok(w, f, c)) {
 		name[0] = 1;
 		name[1] = '*';
 		memcpy(name + 2, owner, owner_len);
-		return zm_emit_val(w->run, name, owner_len + 2, v, "", false);
+		return zm_emit_val(w->run, name, owner_len + 2, v, "", NULL, false);
 	}
 	/* digits only, above the other family's names: one level further down */
 	struct zm_frame sub = *f;
@@ -595,7 +594,7 @@ static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
 		majority(w, f, &vin, untouched, &wv);
 		memcpy(owner + 2, f->owner, f->owner_len);
 		f->exists = true;
-		rc = zm_emit_val(w->run, owner, f->owner_len + 2, &wv, "", false);
+		rc = zm_emit_val(w->run, owner, f->owner_len + 2, &wv, "", NULL, false);
 	} else if (untouched > 0 && !zm_val_none(&vin, w->run->nmembers)) {
 		for (unsigned c = 0; c < w->fanout && rc == 0; c++)
 			if (!f->slot[c].touched)

@@ -168,7 +168,8 @@ static int frame_open(struct zm_namewalk *w, size_t len)
 				       .name_len = (uint8_t)len, .name = w->path };
 		dname_format(&k, 0, text, sizeof(text));
 		f->exists = true;
-		rc = zm_emit_val(w->run, owner, owner_of(w->path, len, false, owner), &v, text, true);
+		rc = zm_emit_val(w->run, owner, owner_of(w->path, len, false, owner), &v, text, NULL,
+				 true);
 		if (rc != 0)
 			return rc;
 	}
@@ -187,7 +188,7 @@ static int frame_open(struct zm_namewalk *w, size_t len)
 		return 0;
 	f->exists = f->wild = true;
 	size_t olen = owner_of(w->path, len, true, owner);
-	return kind == ZM_LISTED ? zm_emit_val(w->run, owner, olen, &v, "", false)
+	return kind == ZM_LISTED ? zm_emit_val(w->run, owner, olen, &v, "", NULL, false)
 				 : zm_emit_placeholder(w->run, owner, olen);
 }
 
