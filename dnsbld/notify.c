@@ -7,18 +7,21 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
 
 #include "err.h"
 #include "log.h"
+#include "tsig.h"
 #include "wire.h"
 #include "worker.h"
 #include "zonemap.h"
 
 #define DNS_OPCODE_NOTIFY 4
 #define NOTIFY_FIRST_WAIT_MS 1000 /* then doubled after every send */
+#define NOTIFY_TSIG_ROOM 600       /* a TSIG record: two names, a MAC, fixed fields */
 
 struct notify_target {
 	const struct listen_addr *addr; /* owned by the config */
@@ -45,6 +48,7 @@ struct notifier {
 	int fd4, fd6; /* one unbound UDP socket per family, -1 if none is needed */
 	pthread_t thread;
 	bool started;
+	struct tsig_ctx *tsig; /* for zones with a transfer_key */
 	unsigned nzones;
 	struct notify_zone *z; /* nzones, owned */
 };
@@ -68,9 +72,11 @@ static uint16_t random_id(void)
 }
 
 /* The NOTIFY for zone z with serial in its answer section (RFC 1996 3.7: a hint the
- * secondary may use). Returns the length. */
-static size_t notify_message(const struct zone *z, uint16_t id, uint32_t serial, uint8_t *buf,
-			     size_t cap)
+ * secondary may use), signed with the zone's transfer_key when it has one (a
+ * secondary that takes transfers with a key takes NOTIFY with it too). Returns the
+ * length, 0 when it cannot be made. */
+static size_t notify_message(const struct zone *z, struct tsig_ctx *tsig, uint16_t id,
+			     uint32_t serial, uint8_t *buf, size_t cap)
 {
 	struct wire_out w;
 
@@ -92,6 +98,14 @@ static size_t notify_message(const struct zone *z, uint16_t id, uint32_t serial,
 	wire_put_bytes(&w, z->soa_names, z->soa_names_len);
 	wire_put_u32(&w, serial);
 	wire_put_bytes(&w, z->soa_times, sizeof(z->soa_times));
+	if (w.err == 0 && z->key != NULL) {
+		struct tsig_signer signer;
+		if (tsig == NULL)
+			return 0;
+		tsig_signer_start_request(&signer, tsig, z->key, id);
+		if (tsig_sign(&signer, &w, (uint64_t)time(NULL), TSIG_E_NONE, NULL, 0) != 0)
+			return 0;
+	}
 	return w.err ? 0 : w.pos;
 }
 
@@ -104,10 +118,14 @@ static void send_notify(struct notifier *n, const struct notify_zone *nz,
 			struct notify_target *t, int64_t now)
 {
 	const struct zone *z = &n->zones->zones[nz->zi];
-	uint8_t msg[DNS_HEADER_SIZE + 2 * DNAME_WIRE_MAX + ZONE_SOA_NAMES_MAX + 64];
+	uint8_t msg[DNS_HEADER_SIZE + 2 * DNAME_WIRE_MAX + ZONE_SOA_NAMES_MAX + 64 +
+		    NOTIFY_TSIG_ROOM];
 
 	t->id = random_id();
-	size_t len = notify_message(z, t->id, t->serial, msg, sizeof(msg));
+	size_t len = notify_message(z, n->tsig, t->id, t->serial, msg, sizeof(msg));
+	if (len == 0 && t->sends == 0)
+		log_warn("NOTIFY of %s to %s: cannot sign it with key %s", z->cfg->name,
+			 t->addr->text, z->key != NULL ? z->key->name : "?");
 	int fd = socket_for(n, t->addr);
 	if (len > 0 && fd >= 0 &&
 	    sendto(fd, msg, len, 0, (const struct sockaddr *)&t->addr->ss, t->addr->sslen) < 0 &&
@@ -283,6 +301,7 @@ void notifier_stop(struct notifier *n)
 	if (n->fd6 >= 0)
 		close(n->fd6);
 	store_reader_free(n->reader);
+	tsig_ctx_free(n->tsig);
 	free(n->z);
 	free(n);
 }
@@ -313,6 +332,12 @@ int notifier_start(struct notifier **out, const struct config *cfg,
 			continue;
 		struct notify_zone *nz = &n->z[n->nzones++];
 		nz->zi = i;
+		if (zones->zones[i].key != NULL && n->tsig == NULL &&
+		    (rc = tsig_ctx_new(&n->tsig)) != 0) {
+			log_err("NOTIFY: cannot make an HMAC context: %s", dnsbl_strerror(rc));
+			notifier_stop(n);
+			return rc;
+		}
 		nz->ntargets = x->notify_count;
 		for (unsigned k = 0; k < x->notify_count; k++) {
 			nz->targets[k].addr = &x->notify[k];

@@ -321,6 +321,16 @@ void tsig_signer_start(struct tsig_signer *s, struct tsig_ctx *ctx,
 	memcpy(s->prior_mac, request->mac, request->mac_len);
 }
 
+void tsig_signer_start_request(struct tsig_signer *s, struct tsig_ctx *ctx,
+			       const struct key_config *key, uint16_t id)
+{
+	s->ctx = ctx;
+	s->key = key;
+	s->first = true;
+	s->original_id = id;
+	s->prior_mac_len = 0;
+}
+
 /* Writes the TSIG record after the message in w: owner, class ANY, TTL 0 and RDATA. */
 static void put_record(struct wire_out *w, const uint8_t *key_name, size_t key_name_len,
 		       const uint8_t *alg, size_t alg_len, uint64_t time_signed, uint16_t fudge,

@@ -103,6 +103,11 @@ struct tsig_signer {
 void tsig_signer_start(struct tsig_signer *s, struct tsig_ctx *ctx,
 		       const struct key_config *key, const struct tsig_rr *request);
 
+/* Starts signing a request of ours with message id id (a NOTIFY): its MAC covers
+ * no prior MAC (RFC 8945 4.3.1). */
+void tsig_signer_start_request(struct tsig_signer *s, struct tsig_ctx *ctx,
+			       const struct key_config *key, uint16_t id);
+
 /* Signs the message in w->buf[0..w->pos) (ARCOUNT not counting a TSIG record yet) and
  * appends its TSIG record, adding one to ARCOUNT. The first message's MAC covers the
  * request MAC, the message and every TSIG variable; each later one's the prior MAC,

@@ -6,11 +6,14 @@ import socket
 import threading
 import time
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.opcode
 import dns.rcode
 import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
 
 import dnsbltest as t
 
@@ -21,12 +24,14 @@ class Target:
     """A UDP socket on 127.0.0.1 that records every NOTIFY it gets and answers them
     with rcode `answer` (None: stays silent)."""
 
-    def __init__(self, answer=dns.rcode.NOERROR):
+    def __init__(self, answer=dns.rcode.NOERROR, keyring=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.answer = answer
+        self.keyring = keyring  # verify (and sign answers) with these TSIG keys
+        self.bad = []           # what did not parse or verify
         self.got = []  # (monotonic time, dns.message)
         self.lock = threading.Lock()
         self.done = False
@@ -45,7 +50,12 @@ class Target:
                 continue
             except OSError:
                 return
-            msg = dns.message.from_wire(data)
+            try:
+                msg = dns.message.from_wire(data, keyring=self.keyring)
+            except dns.exception.DNSException as e:
+                with self.lock:
+                    self.bad.append(repr(e))
+                continue
             with self.lock:
                 self.got.append((time.monotonic(), msg))
             if self.answer is not None:
@@ -170,3 +180,70 @@ def test_notify_after_delist_and_expire(make_server):
         assert serial_of(target.notifies(BL)[-1][1]) == t.soa_serial(s, BL)
     finally:
         target.close()
+
+
+def test_notify_signed_with_the_transfer_key(make_server):
+    """A zone with a transfer_key signs its NOTIFY with it (a secondary that takes
+    transfers with the key takes NOTIFY with it too): the TSIG verifies with the key,
+    and with another secret it does not; a zone without a key sends it unsigned."""
+    secret = "c2lnbmVkLW5vdGlmeS1zZWNyZXQtMDEyMzQ1Njc4OQ=="
+    good = Target(keyring=dns.tsigkeyring.from_text({"nk.": ("hmac-sha256", secret)}))
+    wrong = Target(keyring=dns.tsigkeyring.from_text(
+        {"nk.": ("hmac-sha256", "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC0wMTIz")}))
+    plain = Target()
+    try:
+        zones = {BL: {**t.ZONES[BL], "notify": f"{good.addr} {wrong.addr}",
+                      "transfer_key": "nk"},
+                 PBL: {**t.ZONES[PBL], "notify": plain.addr}}
+        s = make_server(zones=zones,
+                        extra=f"\n[key nk]\nalgorithm = hmac-sha256\nsecret = {secret}\n")
+        s.load(BL, "192.0.2.1\n")
+        s.start()
+        got = good.wait(1, BL)
+        msg = got[0][1]
+        check_notify(msg, BL)
+        assert msg.had_tsig and msg.keyname.to_text() == "nk.", msg
+        assert msg.keyalgorithm == dns.tsig.HMAC_SHA256
+        assert serial_of(msg) == t.soa_serial(s, BL)
+        assert good.bad == []
+        # the wrong secret: dnspython rejects the signature (and so does not answer,
+        # and dnsbld sends again)
+        assert t.wait_for(lambda: len(wrong.bad) >= 2, timeout=3.0), wrong.bad
+        assert all("BadSignature" in b or "PeerBadSignature" in b for b in wrong.bad), wrong.bad
+        unsigned = plain.wait(1, PBL)[0][1]
+        assert not unsigned.had_tsig
+        # the signed answer stopped the resends
+        time.sleep(1.5)
+        assert len(good.notifies(BL)) == 1
+    finally:
+        for x in (good, wrong, plain):
+            x.close()
+
+
+def test_knot_takes_the_signed_notify(make_server, tmp_path):
+    """Knot, told to take NOTIFY for a zone only signed with its transfer key, takes
+    dnsbld's and fetches the new serial without being asked to refresh."""
+    import secondaries as sec
+    key = sec.TsigKey("nk", "hmac-sha256", "a25vdC1ub3RpZnkta2V5LXNlY3JldC0wMTIzNDU2Nzg5")
+    with sec.Fleet() as fleet:
+        s = make_server(zones={BL: {**t.ZONES[BL], "transfer_key": "nk"}},
+                        server_opts={"allow_transfer": "127.0.0.1/32"},
+                        extra=f"\n[key nk]\nalgorithm = hmac-sha256\nsecret = {key.secret_b64}\n")
+        knot = fleet.add(sec.Knot(tmp_path / "knot", [BL], primary=(s.host, s.port), tsig=key))
+        text = s.config.read_text().replace(f"[zone {BL}]\n",
+                                            f"[zone {BL}]\nnotify = 127.0.0.1:{knot.port}\n")
+        s.config.write_text(text)
+        s.load(BL, "192.0.2.1\n")
+        s.start()
+        knot.start()
+        serial = t.soa_serial(s, BL)
+        assert knot.wait_serial(BL, serial, 15) == serial, knot.output()[-3000:]
+        mark = knot.log_mark()
+        s.load(BL, "192.0.2.2\n")
+        new = t.soa_serial(s, BL)
+        assert knot.wait_serial(BL, new, 5) == new, knot.log_since(mark)
+        log = knot.log_since(mark)
+        assert "notify, incoming" in log and "TSIG" not in log.split("notify, incoming")[0], log
+        r = knot.query("2.2.0.192." + BL, "A")
+        assert r.rcode() == dns.rcode.NOERROR, r
+        s.stop()
