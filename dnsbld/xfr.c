@@ -624,7 +624,8 @@ int xfr_take(struct server *srv, struct tsig_ctx *tsig, int fd, const uint8_t *p
 			       .ixfr = q.qtype == DNS_T_IXFR, .npending = npending,
 			       .key = auth.present ? key : NULL, .tsig = auth.t };
 	memcpy(j->query, pkt, len);
-	memcpy(j->pending, pending, npending);
+	if (npending > 0)
+		memcpy(j->pending, pending, npending);
 	memcpy(j->peer, ptext, sizeof(ptext));
 	j->has_client_serial = j->ixfr && ixfr_serial(pkt, len, &q, &j->client_serial);
 	pthread_t t;
