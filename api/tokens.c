@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "grow.h"
 
 #define LINE_MAX_BYTES 1024
 
@@ -142,14 +143,10 @@ static int parse_line(char *line, struct token *t, const char **why)
 
 static int set_push(struct token_set *set, const struct token *t)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 8;
-		struct token *v = realloc(set->v, cap * sizeof(*v));
-		if (v == NULL)
-			return DNSBL_ENOMEM;
-		set->v = v;
-		set->cap = cap;
-	}
+	struct token *v = grow_array(set->v, &set->cap, set->n + 1, sizeof(*v), 8);
+	if (v == NULL)
+		return DNSBL_ENOMEM;
+	set->v = v;
 	set->v[set->n++] = *t;
 	return 0;
 }

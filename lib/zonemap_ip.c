@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "grow.h"
 
 #define ZM_SOURCES (4 * CONFIG_MAX_MEMBERS) /* block and exempt, IPv6 and mapped IPv4 */
 #define ZM_OWNER_MAX 80                      /* 32 nibble labels, a child's, "*" */
@@ -294,14 +295,10 @@ int zm_filter_add(struct zm_filter *f, const struct entry_key *k)
 {
 	if (k->family != ADDR_FAMILY_V4 && k->family != ADDR_FAMILY_V6)
 		return 0;
-	if (f->n + 2 > f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 256;
-		struct entry_key *n = realloc(f->keys, cap * sizeof(*n));
-		if (n == NULL)
-			return DNSBL_ENOMEM;
-		f->keys = n;
-		f->cap = cap;
-	}
+	struct entry_key *keys = grow_array(f->keys, &f->cap, f->n + 2, sizeof(*keys), 256);
+	if (keys == NULL)
+		return DNSBL_ENOMEM;
+	f->keys = keys;
 	struct entry_key *o = &f->keys[f->n++];
 	memset(o, 0, sizeof(*o));
 	o->family = k->family;

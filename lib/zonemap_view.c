@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "grow.h"
 
 #define ARENA_BLOCK 65536
 
@@ -46,14 +47,10 @@ static int collect_rec(void *arg, const struct store_journal_rec *rec)
 {
 	struct source_log *s = arg;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		struct store_journal_rec *n = realloc(s->recs, cap * sizeof(*n));
-		if (n == NULL)
-			return DNSBL_ENOMEM;
-		s->recs = n;
-		s->cap = cap;
-	}
+	struct store_journal_rec *recs = grow_array(s->recs, &s->cap, s->n + 1, sizeof(*recs), 64);
+	if (recs == NULL)
+		return DNSBL_ENOMEM;
+	s->recs = recs;
 	s->recs[s->n++] = *rec;
 	return rec->overflow ? 1 : 0; /* nothing older can be undone past it */
 }
@@ -92,14 +89,10 @@ static int collect_change(void *arg, const struct store_journal_change *c)
 		return DNSBL_EINVAL;
 	if (++k->b->changes > k->b->max_changes)
 		return DNSBL_ERANGE;
-	if (s->nch == s->chcap) {
-		size_t cap = s->chcap ? 2 * s->chcap : 256;
-		struct zonemap_change *n = realloc(s->ch, cap * sizeof(*n));
-		if (n == NULL)
-			return DNSBL_ENOMEM;
-		s->ch = n;
-		s->chcap = cap;
-	}
+	struct zonemap_change *ch = grow_array(s->ch, &s->chcap, s->nch + 1, sizeof(*ch), 256);
+	if (ch == NULL)
+		return DNSBL_ENOMEM;
+	s->ch = ch;
 	struct zonemap_change *z = &s->ch[s->nch++];
 	z->key = c->key;
 	z->existed = c->existed;
