@@ -48,7 +48,10 @@ static inline bool xfr_maybe(const uint8_t *pkt, size_t len)
  * error (or FORMERR); a signed request for a zone without a key gets BADKEY. When
  * the request is signed every message of the answer is. tsig is the caller's HMAC
  * context for that (the transfer thread makes its own). Logs every refusal with the
- * peer's address and why. Returns an enum xfr_take_result. */
+ * peer's address and why. Returns an enum xfr_take_result. The one heap allocation a
+ * TCP worker makes (the job, with the pending answers it carries, freed by the
+ * transfer thread) happens here, only for a request that passed TSIG and
+ * allow_transfer, at most XFR_MAX_ACTIVE at once: never for a query. */
 int xfr_take(struct server *srv, struct tsig_ctx *tsig, int fd, const uint8_t *pkt, size_t len,
 	     const uint8_t *pending, size_t npending, uint8_t *out, size_t cap, size_t *outlen);
 

@@ -167,6 +167,21 @@ int zm_members_load(struct zm_run *run, const struct config *cfg,
 	return 0;
 }
 
+int zm_sources_foreach(const struct zm_run *run,
+		       int (*fn)(void *arg, const struct store_zone *z), void *arg)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < run->nmembers && rc == 0; i++) {
+		const struct zm_member *m = &run->members[i];
+		if (m->has_block)
+			rc = fn(arg, &m->block);
+		if (rc == 0 && m->has_exempt)
+			rc = fn(arg, &m->exempt);
+	}
+	return rc;
+}
+
 int zonemap_run(struct store_reader *r, const struct config *cfg, const struct zone_config *zc,
 		uint32_t now, zonemap_emit_fn fn, void *arg, struct zonemap_stats *st)
 {

@@ -111,7 +111,6 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 struct zonemap_view {
 	struct zonemap_overlay ov;
 	uint32_t old_time; /* when the view's newest commit was made: decide it then */
-	uint32_t new_time; /* when the snapshot's newest commit was made */
 	uint64_t changes;  /* entries changed since */
 	unsigned commits;  /* commits undone (one per source zone changed) */
 	void *priv;        /* what zonemap_view_free frees */

@@ -216,6 +216,7 @@ static int diff_rr(void *arg, const struct zonemap_rr *rr)
 }
 
 struct timed_keys {
+	struct store_reader *r;
 	struct zm_filter *filter;
 	uint32_t old_now, new_now;
 };
@@ -230,13 +231,19 @@ static int timed_key(const struct entry_key *k, const struct store_entry *e, voi
 	return zm_filter_add(t->filter, k);
 }
 
+static int timed_keys_of(void *arg, const struct store_zone *z)
+{
+	struct timed_keys *t = arg;
+	return store_foreach(t->r, z, timed_key, t);
+}
+
 /* The filter of the keys whose records can differ between the views. */
 static int filter_build(struct store_reader *r, const struct config *cfg,
 			const struct zone_config *zc, const struct zonemap_overlay *ov,
 			uint32_t old_now, uint32_t new_now, struct zm_filter *f)
 {
 	static _Thread_local struct zm_run run;
-	struct timed_keys t = { f, old_now, new_now };
+	struct timed_keys t = { r, f, old_now, new_now };
 	int rc = 0;
 
 	for (unsigned i = 0; ov != NULL && i < ov->nsources && rc == 0; i++)
@@ -246,12 +253,8 @@ static int filter_build(struct store_reader *r, const struct config *cfg,
 		memset(&run, 0, sizeof(run));
 		run.r = r;
 		rc = zm_members_load(&run, cfg, zc);
-		for (unsigned i = 0; i < run.nmembers && rc == 0; i++) {
-			if (run.members[i].has_block)
-				rc = store_foreach(r, &run.members[i].block, timed_key, &t);
-			if (rc == 0 && run.members[i].has_exempt)
-				rc = store_foreach(r, &run.members[i].exempt, timed_key, &t);
-		}
+		if (rc == 0)
+			rc = zm_sources_foreach(&run, timed_keys_of, &t);
 	}
 	zm_filter_finish(f);
 	return rc;

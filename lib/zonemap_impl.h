@@ -88,6 +88,11 @@ int zm_run_filtered(struct store_reader *r, const struct config *cfg,
 		    const struct zm_filter *filter, zonemap_emit_fn fn, void *arg,
 		    struct zonemap_stats *st);
 
+/* Calls fn for each store zone run's members read from (each member's list, then
+ * its exemption list, as run->r has them), until fn returns non-zero (returned). */
+int zm_sources_foreach(const struct zm_run *run,
+		       int (*fn)(void *arg, const struct store_zone *z), void *arg);
+
 /* Whether v lists nothing. */
 bool zm_val_none(const struct zm_val *v, unsigned nmembers);
 

@@ -35,6 +35,7 @@ struct source_log {
 };
 
 struct view_build {
+	struct store_reader *r;
 	struct source_log src[2 * CONFIG_MAX_MEMBERS];
 	unsigned nsrc;
 	struct arena_block *arena;
@@ -125,8 +126,10 @@ static struct source_log *newest(struct view_build *b)
 	return best;
 }
 
-static int add_source(struct view_build *b, struct store_reader *r, const struct store_zone *z)
+static int add_source(void *arg, const struct store_zone *z)
 {
+	struct view_build *b = arg;
+
 	for (unsigned i = 0; i < b->nsrc; i++)
 		if (b->src[i].rec.id == z->id) {
 			b->src[i].weight++; /* one list exempting several members */
@@ -137,7 +140,7 @@ static int add_source(struct view_build *b, struct store_reader *r, const struct
 	s->rec = *z;
 	s->weight = 1;
 	s->serial = z->serial;
-	int rc = store_journal_walk(r, z, collect_rec, s);
+	int rc = store_journal_walk(b->r, z, collect_rec, s);
 	return rc < 0 ? rc : 0;
 }
 
@@ -200,6 +203,7 @@ int zonemap_view_at(struct store_reader *r, const struct config *cfg,
 	if (b == NULL)
 		return DNSBL_ENOMEM;
 	b->max_changes = max_changes;
+	b->r = r;
 	memset(&run, 0, sizeof(run));
 	run.r = r;
 	if ((rc = zm_members_load(&run, cfg, zc)) < 0)
@@ -208,19 +212,8 @@ int zonemap_view_at(struct store_reader *r, const struct config *cfg,
 		rc = DNSBL_EINVAL;
 		goto fail;
 	}
-	for (unsigned i = 0; i < run.nmembers && rc == 0; i++) {
-		if (run.members[i].has_block)
-			rc = add_source(b, r, &run.members[i].block);
-		if (rc == 0 && run.members[i].has_exempt)
-			rc = add_source(b, r, &run.members[i].exempt);
-	}
-	if (rc < 0)
+	if ((rc = zm_sources_foreach(&run, add_source, b)) < 0)
 		goto fail;
-	for (unsigned i = 0; i < b->nsrc; i++) {
-		struct source_log *s = &b->src[i];
-		if (s->n > 0 && s->recs[0].time > v->new_time)
-			v->new_time = s->recs[0].time;
-	}
 	if ((rc = undo_to(b, from)) < 0)
 		goto fail;
 	for (unsigned i = 0; i < b->nsrc; i++)
@@ -259,35 +252,37 @@ void zonemap_view_free(struct zonemap_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static int newest_only(void *arg, const struct store_journal_rec *rec)
+struct newest {
+	struct store_reader *r;
+	uint32_t time;
+};
+
+static int newest_rec(void *arg, const struct store_journal_rec *rec)
 {
-	int rc = collect_rec(arg, rec);
-	return rc < 0 ? rc : 1;
+	struct newest *n = arg;
+	if (rec->time > n->time)
+		n->time = rec->time;
+	return 1; /* the newest record is the first: enough */
+}
+
+static int newest_of(void *arg, const struct store_zone *z)
+{
+	struct newest *n = arg;
+	int rc = store_journal_walk(n->r, z, newest_rec, n);
+	return rc < 0 ? rc : 0;
 }
 
 uint32_t zonemap_commit_time(struct store_reader *r, const struct config *cfg,
 			     const struct zone_config *zc)
 {
 	static _Thread_local struct zm_run run;
-	struct source_log one;
-	uint32_t newest_time = 0;
+	struct newest n = { r, 0 };
 
 	memset(&run, 0, sizeof(run));
 	run.r = r;
-	if (zm_members_load(&run, cfg, zc) < 0)
+	if (zm_members_load(&run, cfg, zc) < 0 || zm_sources_foreach(&run, newest_of, &n) < 0)
 		return 0;
-	for (unsigned i = 0; i < run.nmembers; i++)
-		for (int e = 0; e < 2; e++) {
-			const struct zm_member *m = &run.members[i];
-			if (!(e ? m->has_exempt : m->has_block))
-				continue;
-			memset(&one, 0, sizeof(one));
-			store_journal_walk(r, e ? &m->exempt : &m->block, newest_only, &one);
-			if (one.n > 0 && one.recs[0].time > newest_time)
-				newest_time = one.recs[0].time;
-			free(one.recs);
-		}
-	return newest_time;
+	return n.time;
 }
 
 uint32_t zonemap_transfer_time(struct store_reader *r, const struct config *cfg,
