@@ -304,6 +304,12 @@ int store_walk_begin(struct store_reader *r, const struct store_zone *z, uint8_t
  * at the end, or DNSBL_ESTORE. */
 int store_walk_next(struct store_walk *w, struct entry_key *p, struct store_entry *e);
 
+/* Moves IP walk w forward to its first entry at or after address addr (the
+ * family's bytes): what store_walk_next returns next. A walk already past addr
+ * stays where it is. For skipping a range whose entries do not matter (IXFR's
+ * difference). Returns 0, DNSBL_EINVAL (a walk of names) or DNSBL_ESTORE. */
+int store_walk_seek(struct store_walk *w, const uint8_t *addr);
+
 /* Ends a walk (NULL: nothing) and frees it. */
 void store_walk_end(struct store_walk *w);
 

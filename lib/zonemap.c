@@ -259,6 +259,7 @@ int zm_run_filtered(struct store_reader *r, const struct config *cfg,
 		st->records += run.st.records;
 		st->entries += run.st.entries;
 		st->wildcards += run.st.wildcards;
+		st->skipped += run.st.skipped;
 	}
 	return rc;
 }

@@ -47,6 +47,7 @@ struct zonemap_stats {
 	uint64_t records;   /* records emitted */
 	uint64_t entries;   /* active entries read (all members and exemption lists) */
 	uint64_t wildcards; /* of records: those owned by a wildcard */
+	uint64_t skipped;   /* frames a walk for IXFR settled early and skipped */
 };
 
 /* Emits the records of zone zc (ip, name or combined; its members and exemption
@@ -92,6 +93,8 @@ int zonemap_run_view(struct store_reader *r, const struct config *cfg,
 struct zonemap_diff_stats {
 	uint64_t old_records, new_records; /* in each view, of the frames a change reaches */
 	uint64_t deleted, added;           /* emitted */
+	uint64_t entries, skipped;         /* read by the first walk of each view; frames
+					    * skipped there (zonemap_stats) */
 };
 
 /* IXFR's difference between zone zc's records in the older view ov (decided at time

@@ -288,6 +288,7 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 	struct diff_pass old_pass = { .set = &set, .mark = IN_OLD, .fn = fn, .arg = arg };
 	struct diff_pass new_pass = { .set = &set, .mark = IN_NEW, .fn = fn, .arg = arg };
 	struct zm_filter filter = { 0 };
+	struct zonemap_stats walked = { 0 };
 	int rc;
 
 	if (zc->type == ZONE_TYPE_NAME)
@@ -295,12 +296,16 @@ int zonemap_diff(struct store_reader *r, const struct config *cfg, const struct 
 	if ((rc = set_alloc(&set, 1u << 12)) != 0 ||
 	    (rc = filter_build(r, cfg, zc, ov, old_now, new_now, &filter)) != 0)
 		goto out;
-	if ((rc = zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr, &old_pass, NULL)) != 0 ||
-	    (rc = zm_run_filtered(r, cfg, zc, NULL, new_now, &filter, diff_rr, &new_pass, NULL)) != 0)
+	if ((rc = zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr, &old_pass,
+				  &walked)) != 0 ||
+	    (rc = zm_run_filtered(r, cfg, zc, NULL, new_now, &filter, diff_rr, &new_pass,
+				  &walked)) != 0)
 		goto out;
 	if (st != NULL) {
 		st->old_records = old_pass.records;
 		st->new_records = new_pass.records;
+		st->entries = walked.entries;
+		st->skipped = walked.skipped;
 	}
 	old_pass.emit = new_pass.emit = true;
 	if ((rc = old_pass.buf.off ? zm_run_filtered(r, cfg, zc, ov, old_now, &filter, diff_rr,

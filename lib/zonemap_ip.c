@@ -73,6 +73,7 @@ struct zm_ipwalk {
 	unsigned next_test;
 	struct zm_frame frames[33];
 	unsigned top;
+	unsigned skip_top; /* non-zero: the frame at this index is settled (frame_pop) */
 };
 
 /* Label digit k (an octet or a nibble) of addr. */
@@ -242,6 +243,34 @@ static int stream_open(struct zm_ipwalk *w, const struct store_zone *z, uint8_t 
 	stream_overlay(w, s, z, family);
 	if ((rc = store_read_ahead(s)) < 0)
 		return rc;
+	return stream_advance(w, s);
+}
+
+/* Moves stream s past every entry below address addr (the walk's family's bytes). */
+static int stream_seek(struct zm_ipwalk *w, struct zm_stream *s, const uint8_t *addr)
+{
+	size_t nbytes = w->family == ADDR_FAMILY_V6 ? 16 : 4, sbytes = nbytes;
+	const uint8_t *target = addr;
+	int rc;
+
+	if (!s->live || memcmp(s->at.addr, addr, nbytes) >= 0)
+		return 0;
+	if (s->mapped) {
+		/* a mapped stream's head is inside ::ffff:0:0/96, so addr is too or above */
+		if (memcmp(addr, mapped_prefix, 12) != 0) {
+			s->live = s->store_live = false;
+			s->ov = s->ov_end;
+			return 0;
+		}
+		target = addr + 12;
+		sbytes = 4;
+	}
+	if (s->store_live && memcmp(s->store_k.addr, target, sbytes) < 0) {
+		if ((rc = store_walk_seek(s->w, target)) < 0 || (rc = store_read_ahead(s)) < 0)
+			return rc;
+	}
+	while (s->ov < s->ov_end && memcmp(s->ov->key.addr, target, sbytes) < 0)
+		s->ov++;
 	return stream_advance(w, s);
 }
 
@@ -664,7 +693,10 @@ static void frame_push(struct zm_ipwalk *w, unsigned c)
 	w->top++;
 }
 
-/* Closes the top frame, telling its parent whether it wrote anything. */
+/* Closes the top frame, telling its parent whether it wrote anything. Under a
+ * filter, a frame that exists inside a frame the filter leaves out settles the
+ * outer one (whatever else it holds, it exists and writes nothing): the walk may
+ * skip the rest of it (skip_depth). */
 static int frame_pop(struct zm_ipwalk *w)
 {
 	struct zm_frame *f = &w->frames[w->top];
@@ -673,9 +705,62 @@ static int frame_pop(struct zm_ipwalk *w)
 	if (w->top > 0) {
 		struct zm_frame *p = &w->frames[w->top - 1];
 		p->slot[digit(w, f->addr, p->depth)].exists = f->exists;
+		if (f->exists && !p->relevant && w->skip_top == 0) {
+			unsigned j = w->top - 1;
+			while (j > 0 && !w->frames[j - 1].relevant)
+				j--;
+			w->skip_top = j;
+		}
 	}
 	w->top--;
 	return rc;
+}
+
+/* The first address after frame f's range into next (the family's bytes); false
+ * when f reaches the end of the address space. */
+static bool frame_next_addr(const struct zm_ipwalk *w, const struct zm_frame *f, uint8_t *next)
+{
+	unsigned bits = f->depth * w->g;
+
+	memcpy(next, f->addr, sizeof(f->addr));
+	if (bits == 0)
+		return false;
+	unsigned byte = (bits - 1) / 8, carry = 1u << ((8 - bits % 8) % 8);
+	for (int i = (int)byte; i >= 0 && carry; i--) {
+		unsigned v = next[i] + carry;
+		next[i] = (uint8_t)v;
+		carry = v >> 8;
+	}
+	return carry == 0;
+}
+
+/* Skips the rest of frame skip_top, which a frame inside it settled (frame_pop):
+ * closes it and moves every input past its range. */
+static int skip_settled(struct zm_ipwalk *w)
+{
+	unsigned j = w->skip_top;
+	uint8_t next[16];
+	size_t nbytes = w->family == ADDR_FAMILY_V6 ? 16 : 4;
+	int rc;
+
+	w->skip_top = 0;
+	bool more = frame_next_addr(w, &w->frames[j], next);
+	while (w->top >= j)
+		if ((rc = frame_pop(w)) != 0)
+			return rc;
+	w->skip_top = 0; /* the frames just closed are settled already */
+	w->run->st.skipped++;
+	for (unsigned i = 0; i < w->nstreams; i++) {
+		struct zm_stream *s = &w->streams[i];
+		if (!more)
+			s->live = false;
+		else if ((rc = stream_seek(w, s, next)) < 0)
+			return rc;
+	}
+	while (w->next_test < 2 &&
+	       (!more || memcmp(w->tests[w->next_test].addr, next, nbytes) < 0))
+		w->next_test++;
+	return 0;
 }
 
 /* Places input k (stream s's entry, or test point test) in the frames. */
@@ -687,6 +772,11 @@ static int input_place(struct zm_ipwalk *w, const struct entry_key *k, struct zm
 	while (w->top > 0 && !prefix_has(w->frames[w->top].addr, w->frames[w->top].depth * w->g, k))
 		if ((rc = frame_pop(w)) != 0)
 			return rc;
+	if (w->skip_top != 0) {
+		if (w->skip_top <= w->top)
+			return 1; /* k lies in the settled frame: walk_run skips it */
+		w->skip_top = 0; /* k already lies past it */
+	}
 	if (k->len > 0 && k->len == w->frames[w->top].depth * w->g)
 		return DNSBL_ESTORE; /* a frame's own prefix comes before it opens */
 	if (k->len == 0) { /* covers everything: the root's inherited answer */
@@ -794,8 +884,15 @@ static int walk_run(struct zm_ipwalk *w)
 	w->frames[0].depth = 0;
 	w->frames[0].wild_ok = false;
 	filter_root(w);
+	if (w->run->filter != NULL && !w->frames[0].relevant)
+		return 0; /* no key of the filter in this family: nothing to write */
 	while ((k = input_next(w, &s, &test)) != NULL) {
-		if ((rc = input_place(w, k, s, test)) != 0)
+		if ((rc = input_place(w, k, s, test)) == 1) {
+			if ((rc = skip_settled(w)) != 0)
+				return rc;
+			continue;
+		}
+		if (rc != 0)
 			return rc;
 		if (test)
 			w->next_test++;

@@ -121,6 +121,30 @@ int store_walk_next(struct store_walk *w, struct entry_key *p, struct store_entr
 	}
 }
 
+int store_walk_seek(struct store_walk *w, const uint8_t *addr)
+{
+	size_t nbytes = store_addr_bytes(w->family);
+
+	if (w->family == ADDR_FAMILY_NAME)
+		return DNSBL_EINVAL;
+	for (unsigned i = 0; i < w->n; i++) {
+		struct walk_head *h = &w->heads[i];
+		if (!h->live || memcmp((const uint8_t *)h->k.mv_data + 4, addr, nbytes) >= 0)
+			continue; /* only forward, and a cursor already there costs nothing */
+		uint8_t key[4 + 16];
+		int len = ((const uint8_t *)h->k.mv_data)[3];
+		memcpy(key, h->k.mv_data, 4);
+		memcpy(key + 4, addr, nbytes);
+		h->k.mv_size = 4 + nbytes;
+		h->k.mv_data = key;
+		int rc = mdb_cursor_get(h->cur, &h->k, &h->v, MDB_SET_RANGE);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_mdb_error(rc, "walk seek");
+		h->live = rc == 0 && key_in(&h->k, w->zid, w->family, len);
+	}
+	return 0;
+}
+
 void store_walk_end(struct store_walk *w)
 {
 	if (w == NULL)
