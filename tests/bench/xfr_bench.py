@@ -21,10 +21,10 @@ NOTIFY, and store growth while a slow transfer holds its snapshot.
    answers/s and their ratio (goal >= 0.9).
 4. dnsbld, NSD and Knot answering the same zone at one offered rate, listed and
    unlisted addresses, A and TXT mixed: answers per server CPU-second.
-5. Change to secondary: a dnsbld with `notify` pointing at a Knot secondary; after an
-   import of one new address, the time until Knot answers it. Without a NOTIFY from
-   dnsbld, Knot waits for its SOA refresh (an hour): after 10 s the row says
-   "no NOTIFY".
+5. Change to secondary: a dnsbld with `notify` pointing at a Knot secondary, then
+   another at an NSD secondary, for each size; after an import of one new address,
+   the time until the secondary answers it. Without a NOTIFY from dnsbld, a secondary
+   waits for its SOA refresh (an hour): after 60 s the row says "no NOTIFY".
 6. Store growth: the same `dnsbl-loader import --replace` runs on two copies of the
    store, once with a slow AXFR reader (64 KiB/s) holding dnsbld's read snapshot
    open, once without: data.mdb size and LMDB pages used (mdb_stat -e).
@@ -37,6 +37,7 @@ directory (under /tmp unless --workdir) is deleted at the end unless --keep.
 """
 
 import argparse
+import datetime
 import json
 import os
 import pathlib
@@ -77,7 +78,7 @@ SERVERS_AXFR = ("dnsbld", "nsd")
 SERVERS_QUERY = ("dnsbld", "nsd", "knot")
 GOAL_DURING = 0.9          # UDP answers/s during AXFRs as a share of those without
 GOAL_CHANGE_S = 1.0        # median from a write's end to the secondary answering it
-NOTIFY_WAIT = 60.0         # seconds a change may take to reach Knot before "no NOTIFY"
+NOTIFY_WAIT = 60.0         # seconds a change may take to reach a secondary: "no NOTIFY"
 NOTIFY_SIZES = (100_000,)  # change-to-secondary sets besides --notify-entries
 ANON_GROWTH_MAX = 16 << 20  # dnsbld's RssAnon growth during an AXFR (buffers, stacks)
 KEEP_WIDE_CIDR = 10        # keep one /25../28 in this many (each is 16..128 addresses)
@@ -488,6 +489,78 @@ zone:
     return p
 
 
+def nsd_secondary(d, port, primary_port):
+    """Spawns NSD in directory d as a secondary of the dnsbld on primary_port that takes
+    its NOTIFYs (unprivileged, as tests/e2e/secondaries.py's: no zone file written, a
+    transfer served at once rather than batched)."""
+    d.mkdir(exist_ok=True)
+    conf = d / "nsd.conf"
+    conf.write_text(f"""server:
+  ip-address: 127.0.0.1@{port}
+  port: {port}
+  username: ""
+  chroot: ""
+  database: ""
+  zonesdir: "{d}"
+  pidfile: "{d}/nsd.pid"
+  xfrdfile: "{d}/xfrd.state"
+  zonelistfile: "{d}/zone.list"
+  xfrdir: "{d}"
+  logfile: "{d}/nsd.log"
+  verbosity: 2
+  server-count: 1
+  rrl-ratelimit: 0
+  xfrd-reload-timeout: 0
+  zonefiles-write: 0
+remote-control:
+  control-enable: no
+zone:
+  name: {ZONE}
+  zonefile: "{d}/secondary.zone"
+  request-xfr: 127.0.0.1@{primary_port} NOKEY
+  allow-notify: 127.0.0.1 NOKEY
+""")
+    p = db.Proc("nsd-secondary", port)
+    p.spawn([NSD, "-d", "-c", conf], d / "nsd.out")
+    return p
+
+
+SECONDARIES = ("knot", "nsd")           # the change step's, in turn for each size
+SECONDARY_NAME = {"knot": "Knot", "nsd": "NSD"}
+# "[2026-12-03 14:30:05.455] nsd[16961]: info: notify for bl.bench. from 127.0.0.1 serial 7"
+NSD_STAMP = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\] "
+NSD_NOTIFY = re.compile(NSD_STAMP + r".*\bnotify for \S+ from \S+ serial (\d+)", re.M)
+# "[...] nsd[16962]: info: zone bl.bench serial 6 is updated to 7"
+NSD_UPDATED = re.compile(NSD_STAMP + r".*\bzone \S+ serial \d+ is updated to (\d+)", re.M)
+
+
+def nsd_stamp(text):
+    """An NSD log line's local time (its ASCII stamp) in seconds since the epoch."""
+    fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in text else "%Y-%m-%d %H:%M:%S"
+    return datetime.datetime.strptime(text, fmt).timestamp()
+
+
+def nsd_notify_to_served(text, serial):
+    """Seconds from NSD's first "notify for" line in text to the line saying the zone
+    "is updated to" serial after it (the reload that serves it), or None."""
+    n = NSD_NOTIFY.search(text)
+    if not n:
+        return None
+    for u in NSD_UPDATED.finditer(text, n.end()):
+        if int(u.group(2)) == serial:
+            return nsd_stamp(u.group(1)) - nsd_stamp(n.group(1))
+    return None
+
+
+def secondary_log(kind, sdir):
+    """The log a secondary of kind writes in its directory sdir ("" before it has one)."""
+    try:
+        return (sdir / ("knot.log" if kind == "knot" else "nsd.log")).read_text(
+            errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
 def serial_of(port, timeout=0.5):
     """The SOA serial a server on 127.0.0.1:port answers, or None."""
     try:
@@ -783,13 +856,22 @@ def growth_step(main_db, files, a, d, problems):
     return out
 
 
-def notify_step(data, a, d, problems, entries):
-    """A dnsbld of the first entries with notify = a Knot secondary: per new address
-    imported, seconds from the import's end to Knot's first answer for it, how
-    dnsbld sent it and how long Knot took to fetch and apply it (its log)."""
-    knot_port = t.free_port()
-    srv = t.Dnsbl(d / f"notify-{entries}", zones=ZONES,
-                  server_opts=xfr_opts(notify=f"127.0.0.1:{knot_port}"))
+def notify_steps(data, a, d, problems):
+    """notify_step for the first --notify-entries and each smaller NOTIFY_SIZES, once
+    with each of SECONDARIES (a dnsbld of its own for each)."""
+    sizes = sorted({a.notify_entries, *[m for m in NOTIFY_SIZES if m < a.notify_entries]})
+    return [notify_step(data, a, d, problems, n, kind) for n in sizes for kind in SECONDARIES]
+
+
+def notify_step(data, a, d, problems, entries, kind):
+    """A dnsbld of the first entries with notify = a secondary of kind ("knot" or
+    "nsd"): per new address imported, seconds from the import's end to the secondary's
+    first answer for it, how dnsbld sent it and the secondary's own time for it (its
+    log: Knot's refresh, NSD's notify to served)."""
+    name = SECONDARY_NAME[kind]
+    sec_port = t.free_port()
+    srv = t.Dnsbl(d / f"notify-{kind}-{entries}", zones=ZONES,
+                  server_opts=xfr_opts(notify=f"127.0.0.1:{sec_port}"))
     small = d / f"notify-{entries}.data"
     with open(data) as f, open(small, "w") as o:
         for i, line in enumerate(f):
@@ -801,21 +883,22 @@ def notify_step(data, a, d, problems, entries):
     if r.returncode != 0:
         raise Failed(f"dnsbl-loader import: exit {r.returncode}\n{r.stderr}{r.stdout}")
     proc = dnsbld_server(srv)
-    knot = None
-    res = {"entries": entries, "changes": [], "import_s": [], "notify": True,
-           "kinds": [], "ixfr_ms": [], "knot_s": []}
-    kdir = d / f"knot-secondary-{entries}"
+    sec = None
+    res = {"entries": entries, "secondary": kind, "changes": [], "import_s": [],
+           "notify": True, "kinds": [], "ixfr_ms": [], "own_s": []}
+    sdir = d / f"{kind}-secondary-{entries}"
     try:
         serial = serial_of(srv.port)
-        knot = knot_secondary(kdir, knot_port, srv.port)
-        boot = wait_serial(knot, serial, 120 + entries / 10_000)
+        spawn = knot_secondary if kind == "knot" else nsd_secondary
+        sec = spawn(sdir, sec_port, srv.port)
+        boot = wait_serial(sec, serial, 120 + entries / 10_000)
         res["bootstrap_s"] = boot
-        log(f"notify: Knot secondary has serial {serial} after {boot:.1f}s "
+        log(f"notify: {name} secondary has serial {serial} after {boot:.1f}s "
             f"({entries:,} entries)")
         pin_tree(proc, server_cpu(a))
         # the secondary is the client here: on the other CPU, so that its work on one
         # change does not take dnsbld's CPU while dnsbld makes the next difference
-        pin_tree(knot, load_cpu(a))
+        pin_tree(sec, load_cpu(a))
         rng = random.Random(a.seed)
         for i in range(a.changes):
             # gen_sets never writes 10/8: these addresses are new
@@ -824,7 +907,7 @@ def notify_step(data, a, d, problems, entries):
             f = d / f"change-{i}.txt"
             f.write_text(addr + "\n")
             log_mark = len(srv.stderr_text())
-            knot_mark = len(knot_log(kdir))
+            sec_mark = len(secondary_log(kind, sdir))
             t0 = time.monotonic()
             r = srv.loader("import", ZONE, f, "--format", "rbldnsd", "--no-progress",
                            timeout=60)
@@ -834,7 +917,7 @@ def notify_step(data, a, d, problems, entries):
             res["import_s"].append(t1 - t0)
             seen = None
             while time.monotonic() - t1 < NOTIFY_WAIT:
-                if listed_a(knot.port, qname, timeout=0.2):
+                if listed_a(sec.port, qname, timeout=0.2):
                     seen = time.monotonic()
                     break
                 time.sleep(0.002)
@@ -842,41 +925,50 @@ def notify_step(data, a, d, problems, entries):
                 problems.append(f"notify: dnsbld does not answer {addr} after importing it")
             if seen is None:
                 res["notify"] = False
-                log(f"notify: Knot does not answer {addr} {NOTIFY_WAIT:.0f}s after the import:"
-                    " no NOTIFY from dnsbld (the remaining changes are skipped)")
+                log(f"notify: {name} does not answer {addr} {NOTIFY_WAIT:.0f}s after the "
+                    "import: no NOTIFY from dnsbld (the remaining changes are skipped)")
                 break
             res["changes"].append(seen - t1)
             # how dnsbld sent it: "IXFR of ZONE from serial A to B to PEER: ..., N ms",
             # or "...: REASON; sending the whole zone" then an AXFR line
             text = srv.stderr_text()[log_mark:]
             m = re.search(r"IXFR of \S+ from serial \d+ to \d+ to \S+: .* (\d+) ms", text)
-            kind = "IXFR" if m else ("whole zone" if "sending the whole zone" in text else "?")
-            res["kinds"].append(kind)
+            how = "IXFR" if m else ("whole zone" if "sending the whole zone" in text else "?")
+            res["kinds"].append(how)
             if m:
                 res["ixfr_ms"].append(int(m.group(1)))
-            # "refresh, remote ..., zone updated, 15.76 seconds, serial A -> B": from its
-            # SOA query to the update in place (the transfer and applying it)
-            k = re.search(r"zone updated, ([0-9.]+) seconds", knot_log(kdir)[knot_mark:])
-            if k:
-                res["knot_s"].append(float(k.group(1)))
-            log(f"notify #{i + 1} ({entries:,}): {addr} on Knot {(seen - t1) * 1000:.0f} ms "
-                f"after the import ended (import {(t1 - t0) * 1000:.0f} ms, sent as {kind}"
-                + (f" in {m.group(1)} ms" if m else "")
-                + (f"; Knot's refresh {k.group(1)} s)" if k else ")"))
+            if kind == "knot":
+                # "refresh, remote ..., zone updated, 15.76 seconds, serial A -> B": from
+                # its SOA query to the update in place (the transfer and applying it)
+                k = re.search(r"zone updated, ([0-9.]+) seconds",
+                              secondary_log(kind, sdir)[sec_mark:])
+                if k:
+                    res["own_s"].append(float(k.group(1)))
+                own = f"; Knot's refresh {k.group(1)} s)" if k else ")"
+            else:
+                # from its "notify for" line to its "is updated to" the new serial (the
+                # reload logs it before its server serves the new zone: a moment's grace)
+                new = serial_of(srv.port)
+                own_s = None
+                t_end = time.monotonic() + 1.0
+                while new is not None and own_s is None and time.monotonic() < t_end:
+                    own_s = nsd_notify_to_served(secondary_log(kind, sdir)[sec_mark:], new)
+                    if own_s is None:
+                        time.sleep(0.02)
+                if own_s is not None:
+                    res["own_s"].append(own_s)
+                own = f"; NSD's notify to served {own_s * 1000:.0f} ms)" \
+                    if own_s is not None else ")"
+            log(f"notify #{i + 1} ({entries:,}): {addr} on {name} {(seen - t1) * 1000:.0f} ms "
+                f"after the import ended (import {(t1 - t0) * 1000:.0f} ms, sent as {how}"
+                + (f" in {m.group(1)} ms" if m else "") + own)
     finally:
-        if knot:
-            knot.stop()
+        if sec:
+            sec.stop()
         code = proc.stop()
         if code != 0:
             problems.append(f"notify: dnsbld exit code after SIGTERM: {code}")
     return res
-
-
-def knot_log(kdir):
-    try:
-        return (kdir / "knot.log").read_text(errors="replace")
-    except FileNotFoundError:
-        return ""
 
 
 def xfr_opts(notify=None):
@@ -1056,27 +1148,33 @@ def report(R, a, mach):
           "all three.")
     if "notify" in R:
         p("")
-        p("### Change to secondary (dnsbld notify -> Knot secondary; import of one new "
-          "address until Knot answers it)")
+        p("### Change to secondary (dnsbld notify -> a Knot, then an NSD secondary; import "
+          "of one new address until the secondary answers it)")
         p("")
-        p("| entries | changes | import end -> Knot answers | import time | sent as | "
-          "dnsbld's IXFR | Knot's refresh (its log) |")
-        p("|---|---|---|---|---|---|---|")
+        p("| entries | secondary | changes | import end -> secondary answers | import time "
+          "| sent as | dnsbld's IXFR | secondary's own time (its log) |")
+        p("|---|---|---|---|---|---|---|---|")
         for n in R["notify"]:
+            name = SECONDARY_NAME[n["secondary"]]
             if n["notify"]:
                 kinds = ", ".join(f"{n['kinds'].count(k)} {k}" for k in sorted(set(n["kinds"])))
                 ixfr = f"{fmt_spread(n['ixfr_ms'])} ms" if n["ixfr_ms"] else "-"
-                knot = f"{fmt_spread(n['knot_s'], 1e-3)} ms" if n["knot_s"] else "-"
-                p(f"| {n['entries']:,} | {len(n['changes'])} | {fmt_spread(n['changes'], 1e-3)} "
-                  f"ms | {fmt_spread(n['import_s'], 1e-3)} ms | {kinds} | {ixfr} | {knot} |")
+                own = f"{fmt_spread(n['own_s'], 1e-3)} ms" if n["own_s"] else "-"
+                p(f"| {n['entries']:,} | {name} | {len(n['changes'])} | "
+                  f"{fmt_spread(n['changes'], 1e-3)} ms | {fmt_spread(n['import_s'], 1e-3)} ms "
+                  f"| {kinds} | {ixfr} | {own} |")
             else:
-                p(f"| {n['entries']:,} | {len(n['import_s'])} | no NOTIFY (Knot did not have "
-                  f"the change after {NOTIFY_WAIT:.0f} s) | {fmt_spread(n['import_s'], 1e-3)} ms "
-                  "| | | |")
+                p(f"| {n['entries']:,} | {name} | {len(n['import_s'])} | no NOTIFY ({name} did "
+                  f"not have the change after {NOTIFY_WAIT:.0f} s) | "
+                  f"{fmt_spread(n['import_s'], 1e-3)} ms | | | |")
         p("")
-        p("- Knot's refresh: from its SOA query to the zone updated in place; at millions "
-          "of records most of it is Knot applying the change, after dnsbld's IXFR has "
-          "arrived.")
+        p("- The secondary's own time, from its log. Knot's: its refresh, from its SOA query "
+          "to the zone updated in place; Knot 3.2 re-checks and re-adjusts every node of the "
+          "zone on each IXFR (zone_update_semcheck and zone_adjust_incremental_update in "
+          "src/knot/updates/zone-update.c / src/knot/zone/adjust.c), so at millions of "
+          "records it dominates, after dnsbld's IXFR has arrived. NSD's: from receiving the "
+          "NOTIFY to serving the new serial (its \"notify for\" line to its \"is updated "
+          "to\" line).")
     if "growth" in R:
         g = R["growth"]
         p("")
@@ -1128,12 +1226,11 @@ def parse_args():
     ap.add_argument("--queries", type=int, default=None,
                     help="lines of the dnsperf query file (default 200k; --quick 20k)")
     ap.add_argument("--changes", type=int, default=None,
-                    help="changes timed to the Knot secondary (default 5; --quick 2)")
+                    help="changes timed to each secondary (default 5; --quick 2)")
     ap.add_argument("--only-change", action="store_true",
                     help="run only the change-to-secondary step")
     ap.add_argument("--notify-entries", type=int, default=None,
-                    help="entries of the zone the secondary copies (default 100k; --quick "
-                         "as --entries)")
+                    help="entries of the zone the secondaries copy (default as --entries)")
     ap.add_argument("--imports", type=int, default=None,
                     help="imports --replace of the growth step (default 4; --quick 3)")
     ap.add_argument("--slow-rate", type=int, default=65536,
@@ -1204,9 +1301,7 @@ def main():
         d, srv, data, qfile, sample, zonefile, info = prepare_set(tag, a.entries, a, work,
                                                                   tools, seed)
         if a.only_change:
-            R["notify"] = [notify_step(data, a, d, problems, n)
-                           for n in sorted({a.notify_entries, *[m for m in NOTIFY_SIZES
-                                                                if m < a.notify_entries]})]
+            R["notify"] = notify_steps(data, a, d, problems)
             raise Done
         servers = start_all(d, srv, zonefile, a, ("nsd", "knot"))
         axfr = axfr_step(tag, {k: servers[k] for k in SERVERS_AXFR}, a, info["store"][0],
@@ -1225,9 +1320,7 @@ def main():
 
         files = variant_files(d, data, tools, seed + 1, a.entries, a)
         R["growth"] = growth_step(srv.db, files, a, d, problems)
-        R["notify"] = [notify_step(data, a, d, problems, n)
-                       for n in sorted({a.notify_entries, *[m for m in NOTIFY_SIZES
-                                                            if m < a.notify_entries]})]
+        R["notify"] = notify_steps(data, a, d, problems)
         if not a.keep:
             shutil.rmtree(d, ignore_errors=True)     # the 10M set needs the room
 
@@ -1283,8 +1376,9 @@ def goal_lines(R):
     for n in R.get("notify", []):
         if n["notify"] and n["changes"]:
             med = statistics.median(n["changes"])
-            goals.append((med < GOAL_CHANGE_S, f"change to secondary: median {med * 1000:.0f} "
-                          f"ms < {GOAL_CHANGE_S * 1000:.0f} ms ({n['entries']:,} entries)"))
+            goals.append((med < GOAL_CHANGE_S, f"change to secondary "
+                          f"({SECONDARY_NAME[n['secondary']]}): median {med * 1000:.0f} ms < "
+                          f"{GOAL_CHANGE_S * 1000:.0f} ms ({n['entries']:,} entries)"))
     if "udp_ratio" in R:
         goals.append((R["udp_ratio"] >= GOAL_DURING,
                       f"UDP answers/s during AXFRs / alone {R['udp_ratio']:.2f} >= {GOAL_DURING}"))
