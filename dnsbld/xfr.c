@@ -78,12 +78,14 @@ struct xfr_out {
 	struct tsig_ctx *tsig;       /* this transfer's HMAC context, when signing */
 	struct tsig_signer signer;
 	/* the previous owner in this message, for compressing the next one against it
-	 * (records come in walk order, so neighbours share most of their labels) */
+	 * (records come in walk order, so neighbours share most of their labels); it
+	 * ends at prev's end, so that a sibling's first label replaces its own in place */
 	uint8_t prev[DNS_NAME_MAX];
 	size_t prev_len;
 	unsigned prev_labels;
-	uint8_t prev_at_label[DNS_MAX_LABELS]; /* each label's start in prev */
+	uint8_t prev_from_end[DNS_MAX_LABELS]; /* each label's start, back from prev's end */
 	uint16_t prev_at[DNS_MAX_LABELS];      /* its offset in the message; 0: not pointable */
+	uint32_t prev_suffix_id[2];            /* its zonemap_rr.suffix_id; 0: none */
 	uint8_t buf[2 + XFR_MESSAGE_MAX];
 };
 
@@ -116,6 +118,14 @@ static void msg_begin(struct xfr_out *o, int rcode)
 	wire_put_bytes(&o->w, j->query + DNS_HEADER_SIZE, j->q.question_end - DNS_HEADER_SIZE);
 	o->ancount = 0;
 	o->prev_labels = 0;
+	o->prev_len = 0;
+	o->prev_suffix_id[0] = o->prev_suffix_id[1] = 0;
+}
+
+/* Label i of the previous owner. */
+static const uint8_t *prev_label(const struct xfr_out *o, unsigned i)
+{
+	return o->prev + sizeof(o->prev) - o->prev_from_end[i];
 }
 
 static int msg_flush(struct xfr_out *o)
@@ -138,57 +148,117 @@ static int msg_flush(struct xfr_out *o)
 	return send_all(o->job->fd, o->buf, n + 2);
 }
 
-/* Writes owner (labels below the apex, owner_len 0 for the apex) compressed: the
+/* Writes the first labels of owner, owner[0..n), then a pointer to tail, which
+ * holds the rest of the previous owner, the same labels (hint_path): the previous
+ * owner becomes this one with only those first labels changed. */
+static void put_owner_head(struct xfr_out *o, const uint8_t *owner, size_t owner_len, size_t n,
+			   unsigned labels, uint16_t tail)
+{
+	size_t off = o->w.pos, at = 0;
+
+	wire_put_bytes(&o->w, owner, n);
+	wire_put_ptr(&o->w, tail);
+	o->prev_len = owner_len;
+	memcpy(o->prev + sizeof(o->prev) - owner_len, owner, n);
+	for (unsigned i = 0; i < labels; i++) {
+		o->prev_from_end[i] = (uint8_t)(owner_len - at);
+		o->prev_at[i] = off + at < 0x4000 ? (uint16_t)(off + at) : 0;
+		at += (size_t)owner[at] + 1;
+	}
+}
+
+/* Whether the walk's hints say owner shares everything after its first k + 1 labels
+ * (k 0 or 1) with the previous owner, whose copy of that rest is pointable at *tail. */
+static bool hint_path(const struct xfr_out *o, size_t owner_len, const uint32_t *suffix_id, const size_t *suffix_at, unsigned k, uint16_t *tail)
+{
+	if (suffix_id[k] == 0 || suffix_id[k] != o->prev_suffix_id[k] || o->prev_labels < k + 1)
+		return false;
+	size_t at = suffix_at[k], rest = o->prev_labels > k + 1 ? o->prev_from_end[k + 1] : 0;
+	if (at > owner_len || owner_len - at != rest)
+		return false; /* a hint that does not fit is no hint */
+	*tail = o->prev_labels > k + 1 ? o->prev_at[k + 1] : DNS_HEADER_SIZE;
+	return *tail != 0;
+}
+
+/* Writes owner (relative labels, then a pointer to the apex in the question): the
  * labels it shares at its end with the previous owner become a pointer into that
- * one (RFC 1035 4.1.4), the rest are written out; the apex is the question's. */
-static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len)
+ * owner's copy. With the walk's hints (zonemap_rr) a sibling of the previous owner,
+ * or a child of a sibling of its parent, is written without comparing names. */
+static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len,
+		      const uint32_t *suffix_id, const size_t *suffix_at)
 {
 	uint8_t start[DNS_MAX_LABELS];
-	uint16_t at[DNS_MAX_LABELS];
+	uint16_t at[DNS_MAX_LABELS], tail;
 	unsigned n = 0, shared = 0;
+	bool hinted = owner_len > 0 && suffix_at[0] == (size_t)owner[0] + 1;
 
-	/* the A and TXT of one name come one after the other: the whole name is shared */
-	if (owner_len > 0 && owner_len == o->prev_len && o->prev_labels > 0 && o->prev_at[0] != 0 &&
-	    memcmp(owner, o->prev, owner_len) == 0) {
-		wire_put_ptr(&o->w, o->prev_at[0]);
+	if (hinted && hint_path(o, owner_len, suffix_id, suffix_at, 0, &tail)) {
+		const uint8_t *first = prev_label(o, 0);
+		if (first[0] == owner[0] && memcmp(first + 1, owner + 1, owner[0]) == 0 &&
+		    o->prev_at[0] != 0) {
+			wire_put_ptr(&o->w, o->prev_at[0]); /* the A and TXT of one name */
+			return;
+		}
+		put_owner_head(o, owner, owner_len, suffix_at[0], 1, tail);
+		return;
+	}
+	if (hinted && suffix_at[1] == suffix_at[0] + owner[suffix_at[0]] + 1 &&
+	    hint_path(o, owner_len, suffix_id, suffix_at, 1, &tail)) {
+		put_owner_head(o, owner, owner_len, suffix_at[1], 2, tail);
+		o->prev_suffix_id[0] = suffix_id[0];
 		return;
 	}
 
-	for (size_t p = 0; p < owner_len && n < DNS_MAX_LABELS; p += (size_t)owner[p] + 1)
-		start[n++] = (uint8_t)p;
-	/* labels shared at the end, as long as the previous owner's copy is pointable;
-	 * siblings (the common case) share all but their first label: one comparison */
-	if (n >= 2 && o->prev_labels == n && o->prev_at[1] != 0 &&
-	    owner_len - start[1] == o->prev_len - o->prev_at_label[1] &&
-	    memcmp(owner + start[1], o->prev + o->prev_at_label[1], owner_len - start[1]) == 0)
-		shared = n - 1;
-	while (shared < n && shared < o->prev_labels) {
-		unsigned a = n - 1 - shared, b = o->prev_labels - 1 - shared;
-		const uint8_t *la = owner + start[a];
-		if (o->prev_at[b] == 0 || memcmp(la, o->prev + o->prev_at_label[b], (size_t)la[0] + 1) != 0)
-			break;
-		shared++;
+	/* the A and TXT of one name come one after the other: the whole name is shared */
+	if (owner_len > 0 && owner_len == o->prev_len && o->prev_labels > 0 && o->prev_at[0] != 0 &&
+	    memcmp(owner, prev_label(o, 0), owner_len) == 0) {
+		wire_put_ptr(&o->w, o->prev_at[0]);
+	} else {
+		for (size_t p = 0; p < owner_len && n < DNS_MAX_LABELS; p += (size_t)owner[p] + 1)
+			start[n++] = (uint8_t)p;
+		/* labels shared at the end, as long as the previous owner's copy is
+		 * pointable; siblings share all but their first label: one comparison */
+		if (n >= 2 && o->prev_labels == n && o->prev_at[1] != 0 &&
+		    owner_len - start[1] == o->prev_from_end[1] &&
+		    memcmp(owner + start[1], prev_label(o, 1), owner_len - start[1]) == 0)
+			shared = n - 1;
+		while (shared < n && shared < o->prev_labels) {
+			unsigned a = n - 1 - shared, b = o->prev_labels - 1 - shared;
+			const uint8_t *la = owner + start[a];
+			if (o->prev_at[b] == 0 ||
+			    memcmp(la, prev_label(o, b), (size_t)la[0] + 1) != 0)
+				break;
+			shared++;
+		}
+		unsigned literal = n - shared;
+		for (unsigned i = 0; i < literal; i++) {
+			size_t off = o->w.pos;
+			at[i] = off < 0x4000 ? (uint16_t)off : 0;
+			wire_put_bytes(&o->w, owner + start[i], (size_t)owner[start[i]] + 1);
+		}
+		for (unsigned i = literal; i < n; i++)
+			at[i] = o->prev_at[o->prev_labels - (n - i)];
+		wire_put_ptr(&o->w, shared > 0 ? at[literal] : DNS_HEADER_SIZE);
+		o->prev_len = owner_len;
+		if (owner_len > 0) { /* the apex (owner NULL) has no labels to remember */
+			memcpy(o->prev + sizeof(o->prev) - owner_len, owner, owner_len);
+			for (unsigned i = 0; i < n; i++)
+				o->prev_from_end[i] = (uint8_t)(owner_len - start[i]);
+			memcpy(o->prev_at, at, n * sizeof(at[0]));
+		}
+		o->prev_labels = n;
 	}
-	unsigned literal = n - shared;
-	for (unsigned i = 0; i < literal; i++) {
-		size_t off = o->w.pos;
-		at[i] = off < 0x4000 ? (uint16_t)off : 0;
-		wire_put_bytes(&o->w, owner + start[i], (size_t)owner[start[i]] + 1);
-	}
-	for (unsigned i = literal; i < n; i++)
-		at[i] = o->prev_at[o->prev_labels - (n - i)];
-	wire_put_ptr(&o->w, shared > 0 ? at[literal] : DNS_HEADER_SIZE);
-	o->prev_len = owner_len;
-	if (owner_len > 0) { /* the apex (owner NULL) has no labels to remember */
-		memcpy(o->prev, owner, owner_len);
-		memcpy(o->prev_at_label, start, n);
-		memcpy(o->prev_at, at, n * sizeof(at[0]));
-	}
-	o->prev_labels = n;
+	o->prev_suffix_id[0] = hinted ? suffix_id[0] : 0;
+	o->prev_suffix_id[1] = hinted && suffix_at[1] == suffix_at[0] + owner[suffix_at[0]] + 1
+				       ? suffix_id[1] : 0;
 }
 
+static const uint32_t no_hint[2];
+static const size_t no_hint_at[2];
+
 /* Adds a record owned by labels owner[0..owner_len) below the apex. */
-static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uint16_t type,
+static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len,
+		  const uint32_t *suffix_id, const size_t *suffix_at, uint16_t type,
 		  const uint8_t *rdata, size_t rdlen)
 {
 	size_t need = owner_len + 2 + 10 + rdlen;
@@ -199,7 +269,7 @@ static int msg_rr(struct xfr_out *o, const uint8_t *owner, size_t owner_len, uin
 			return rc;
 		msg_begin(o, DNS_R_NOERROR);
 	}
-	put_owner(o, owner, owner_len);
+	put_owner(o, owner, owner_len, suffix_id, suffix_at);
 	wire_put_u16(&o->w, type);
 	wire_put_u16(&o->w, DNS_C_IN);
 	wire_put_u32(&o->w, o->z->ttl);
@@ -223,12 +293,13 @@ static int msg_soa(struct xfr_out *o, uint32_t serial)
 	rd[z->soa_names_len + 2] = (uint8_t)(serial >> 8);
 	rd[z->soa_names_len + 3] = (uint8_t)serial;
 	memcpy(rd + z->soa_names_len + 4, z->soa_times, sizeof(z->soa_times));
-	return msg_rr(o, NULL, 0, DNS_T_SOA, rd, z->soa_names_len + 20);
+	return msg_rr(o, NULL, 0, no_hint, no_hint_at, DNS_T_SOA, rd, z->soa_names_len + 20);
 }
 
 static int emit_rr(void *arg, const struct zonemap_rr *rr)
 {
-	return msg_rr(arg, rr->owner, rr->owner_len, rr->type, rr->rdata, rr->rdlen);
+	return msg_rr(arg, rr->owner, rr->owner_len, rr->suffix_id, rr->suffix_at, rr->type,
+		      rr->rdata, rr->rdlen);
 }
 
 static int count_rr(void *arg, const struct zonemap_rr *rr)
@@ -245,7 +316,7 @@ static int send_zone(struct xfr_out *o, struct store_reader *r, uint32_t serial,
 	int rc = msg_soa(o, serial);
 
 	for (unsigned i = 0; i < o->z->ns_count && rc == 0; i++)
-		rc = msg_rr(o, NULL, 0, DNS_T_NS, o->z->ns[i].wire, o->z->ns[i].len);
+		rc = msg_rr(o, NULL, 0, no_hint, no_hint_at, DNS_T_NS, o->z->ns[i].wire, o->z->ns[i].len);
 	if (rc == 0)
 		rc = zonemap_run(r, o->job->srv->cfg, zc, now, emit_rr, o, NULL);
 	if (rc == 0)

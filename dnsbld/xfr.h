@@ -18,7 +18,9 @@
 #include "worker.h"
 
 #define XFR_MAX_ACTIVE 32
-#define XFR_MESSAGE_MAX 32768 /* bytes per transfer message */
+/* bytes per transfer message: a name anywhere in it can be pointed to (compression
+ * pointers reach 16 KiB, RFC 1035 4.1.4), as NSD sizes its AXFR messages */
+#define XFR_MESSAGE_MAX 16384
 
 enum xfr_take_result {
 	XFR_NOT_XFR, /* not a transfer request: answer it as a query */

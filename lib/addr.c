@@ -175,12 +175,19 @@ size_t addr4_format(uint32_t a, char *buf)
 size_t addr_format(const struct entry_key *p, char *buf, size_t size)
 {
 	char tmp[ADDR_TEXT_MAX];
+	size_t n;
 
 	if (p->family == ADDR_FAMILY_V4)
-		addr4_format(prefix4_addr(p), tmp);
-	else if (inet_ntop(AF_INET6, p->addr, tmp, sizeof(tmp)) == NULL)
-		tmp[0] = '\0';
-	return (size_t)snprintf(buf, size, "%s", tmp) < size ? strlen(buf) : size - 1;
+		n = addr4_format(prefix4_addr(p), tmp);
+	else
+		n = inet_ntop(AF_INET6, p->addr, tmp, sizeof(tmp)) != NULL ? strlen(tmp) : 0;
+	if (size == 0)
+		return 0;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, tmp, n); /* not snprintf: zone transfers format an address per record */
+	buf[n] = '\0';
+	return n;
 }
 
 size_t prefix_format(const struct entry_key *p, int bare_host, char *buf, size_t size)

@@ -24,18 +24,27 @@ int txt_template_check(const char *tpl, size_t len)
 size_t txt_expand(const char *tpl, size_t len, const char *subst, size_t subst_len, char *out,
 		  size_t outsize)
 {
-	size_t n = 0;
+	size_t n = 0, i = 0;
 
-	for (size_t i = 0; i < len && n < outsize; i++) {
-		if (tpl[i] != '$') {
-			out[n++] = tpl[i];
-		} else if (i + 1 < len && tpl[i + 1] == '$') {
+	/* spans between "$" copied whole: zone transfers expand a template per record */
+	while (i < len && n < outsize) {
+		const char *d = memchr(tpl + i, '$', len - i);
+		size_t span = (d != NULL ? (size_t)(d - tpl) : len) - i;
+		if (span > outsize - n)
+			span = outsize - n;
+		memcpy(out + n, tpl + i, span);
+		n += span;
+		i += span;
+		if (d == NULL || tpl + i != d || n >= outsize)
+			break;
+		if (i + 1 < len && tpl[i + 1] == '$') {
 			out[n++] = '$';
-			i++;
+			i += 2;
 		} else {
 			size_t c = subst_len < outsize - n ? subst_len : outsize - n;
 			memcpy(out + n, subst, c);
 			n += c;
+			i++;
 		}
 	}
 	return n;

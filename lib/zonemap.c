@@ -20,10 +20,22 @@ bool zm_val_none(const struct zm_val *v, unsigned nmembers)
 	return true;
 }
 
+uint32_t zm_suffix_id_new(void)
+{
+	/* per thread and never reused within a transfer: 2^32 frames are far away */
+	static _Thread_local uint32_t last;
+
+	if (++last == 0)
+		last = 1;
+	return last;
+}
+
 static int emit(struct zm_run *run, const uint8_t *owner, size_t owner_len, uint16_t type,
 		const uint8_t *rdata, size_t rdlen)
 {
-	struct zonemap_rr rr = { owner, owner_len, type, rdata, rdlen };
+	struct zonemap_rr rr = { owner, owner_len, type, rdata, rdlen,
+				 { run->suffix_id[0], run->suffix_id[1] },
+				 { run->suffix_at[0], run->suffix_at[1] } };
 
 	run->st.records++;
 	if (owner_len >= 2 && owner[0] == 1 && owner[1] == '*')
@@ -46,7 +58,7 @@ static const char *val_txt(const struct zm_member *m, const struct zm_ent *e, si
 		*len = e->txt_len;
 		return e->txt;
 	}
-	*len = strlen(m->cfg->txt);
+	*len = m->txt_len;
 	return *len ? m->cfg->txt : NULL;
 }
 
@@ -100,19 +112,22 @@ int zm_emit_val(struct zm_run *run, const uint8_t *owner, size_t owner_len,
 		seen_len[n++] = tlen;
 		char entry_text[ENTRY_KEY_TEXT_MAX];
 		const char *s = "";
+		size_t slen = 0;
 		/* the text "$" stands for, made only when the template has one */
 		if (memchr(tpl, '$', tlen) == NULL) {
 			s = "";
 		} else if (!exact && e != ZM_TEST) {
 			entry_key_format(&e->key, 1, entry_text, sizeof(entry_text));
 			s = entry_text;
+			slen = strlen(s);
 		} else if (subst != NULL) {
 			s = subst;
+			slen = strlen(s);
 		} else if (subst_addr != NULL) {
-			addr_format(subst_addr, entry_text, sizeof(entry_text));
+			slen = addr_format(subst_addr, entry_text, sizeof(entry_text));
 			s = entry_text;
 		}
-		size_t xlen = txt_expand(tpl, tlen, s, strlen(s), run->txt, sizeof(run->txt));
+		size_t xlen = txt_expand(tpl, tlen, s, slen, run->txt, sizeof(run->txt));
 		struct wire_out w;
 		wire_out_init(&w, rdata, sizeof(rdata));
 		wire_put_txt_rdata(&w, run->txt, xlen);
@@ -154,6 +169,7 @@ int zm_members_load(struct zm_run *run, const struct config *cfg,
 		struct zm_member *m = &run->members[run->nmembers++];
 		memset(m, 0, sizeof(*m));
 		m->cfg = mc;
+		m->txt_len = strlen(mc->txt);
 		run->type = mc->type;
 		int rc = record_get(run->r, mc->name, &m->block, &m->has_block);
 		if (rc == 0 && mc->exempt[0] != '\0') {
@@ -238,6 +254,7 @@ int zm_run_filtered(struct store_reader *r, const struct config *cfg,
 	int rc;
 
 	memset(&run.st, 0, sizeof(run.st));
+	memset(run.suffix_id, 0, sizeof(run.suffix_id));
 	run.r = r;
 	run.now = now;
 	run.ov = ov;

@@ -35,6 +35,11 @@ struct zonemap_rr {
 	uint16_t type;        /* DNS_T_A, DNS_T_TXT or ZONEMAP_T_HINFO */
 	const uint8_t *rdata;
 	size_t rdlen;
+	/* hints for name compression: owner without its first label ([0]) and without
+	 * its first two ([1]), from owner + suffix_at[i] on, are the same labels in
+	 * every record of the walk whose suffix_id[i] is the same (0: no hint) */
+	uint32_t suffix_id[2];
+	size_t suffix_at[2];
 };
 
 #define ZONEMAP_T_HINFO 13

@@ -267,7 +267,7 @@ static int replay(struct diff_pass *p)
 	int rc = 0;
 
 	while (at < end && rc == 0) {
-		struct zonemap_rr rr;
+		struct zonemap_rr rr = { 0 };
 		rr.owner_len = at[0];
 		rr.owner = at + 1;
 		at += 1 + rr.owner_len;

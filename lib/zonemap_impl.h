@@ -16,6 +16,7 @@
 /* One zone whose listings answer (the zone itself, or a member of a combined one). */
 struct zm_member {
 	const struct zone_config *cfg;
+	size_t txt_len; /* of cfg->txt, the default template */
 	bool has_block, has_exempt;
 	struct store_zone block, exempt; /* store records (when has_*) */
 };
@@ -59,6 +60,8 @@ struct zm_run {
 	enum zone_type type; /* ip or name (a combined zone's members') */
 	zonemap_emit_fn fn;
 	void *arg;
+	uint32_t suffix_id[2]; /* the hints the records emitted now carry (zonemap_rr) */
+	size_t suffix_at[2];
 	struct zonemap_stats st;
 	char txt[TXT_EXPANDED_MAX];
 };
@@ -92,6 +95,9 @@ int zm_run_filtered(struct store_reader *r, const struct config *cfg,
  * its exemption list, as run->r has them), until fn returns non-zero (returned). */
 int zm_sources_foreach(const struct zm_run *run,
 		       int (*fn)(void *arg, const struct store_zone *z), void *arg);
+
+/* A suffix id no record of this thread's walks had before (zonemap_rr). */
+uint32_t zm_suffix_id_new(void);
 
 /* Whether v lists nothing. */
 bool zm_val_none(const struct zm_val *v, unsigned nmembers);

@@ -38,6 +38,8 @@ struct zm_frame {
 	bool relevant; /* no filter, covered, or holding a filter key: write records */
 	uint8_t owner[ZM_OWNER_MAX];
 	size_t owner_len;
+	uint32_t owner_id;  /* the suffix id of its name (zonemap_rr) */
+	uint32_t parent_id; /* its parent's (0: the root has none) */
 	const struct zm_ent **inh; /* [sources]: what covers the whole frame */
 	const struct zm_ent **src; /* [fanout * sources]: the band's, NULL: inherit */
 	struct zm_slot *slot;      /* [fanout] */
@@ -487,12 +489,25 @@ static void addr_key(const struct zm_ipwalk *w, const struct zm_frame *f, const 
 	}
 }
 
+/* Sets the compression hints (zonemap_rr) of the records at name: id0 names it
+ * without its first label, id1 without its first two. */
+static void hint(struct zm_run *run, const uint8_t *name, size_t len, uint32_t id0, uint32_t id1)
+{
+	size_t at0 = (size_t)name[0] + 1;
+
+	run->suffix_id[0] = id0;
+	run->suffix_at[0] = at0;
+	run->suffix_id[1] = at0 < len ? id1 : 0;
+	run->suffix_at[1] = at0 < len ? at0 + name[at0] + 1 : 0;
+}
+
 /* Writes answer v for the whole of child c of frame f, whose name is owner and
  * whose address bits (the frame's and c) are addr: its records at a leaf, else a
- * wildcard where that is safe, else each of its children in turn. */
+ * wildcard where that is safe, else each of its children in turn. up0 and up1 are
+ * the suffix ids of owner without its first label and without its first two. */
 static int emit_uniform(struct zm_ipwalk *w, const struct zm_frame *f, unsigned c,
 			const uint8_t *addr, const uint8_t *owner, size_t owner_len,
-			const struct zm_val *v)
+			uint32_t up0, uint32_t up1, const struct zm_val *v)
 {
 	unsigned depth = f->depth + 1;
 	uint8_t name[ZM_OWNER_MAX];
@@ -500,12 +515,15 @@ static int emit_uniform(struct zm_ipwalk *w, const struct zm_frame *f, unsigned 
 	if (depth == w->levels) {
 		struct entry_key k;
 		addr_key(w, f, addr, &k);
+		hint(w->run, owner, owner_len, up0, up1);
 		return zm_emit_val(w->run, owner, owner_len, v, NULL, &k, true);
 	}
+	uint32_t id = zm_suffix_id_new(); /* of owner, for the names below it */
 	if (child_wild_ok(w, f, c)) {
 		name[0] = 1;
 		name[1] = '*';
 		memcpy(name + 2, owner, owner_len);
+		hint(w->run, name, owner_len + 2, id, up0);
 		return zm_emit_val(w->run, name, owner_len + 2, v, "", NULL, false);
 	}
 	/* digits only, above the other family's names: one level further down */
@@ -518,7 +536,7 @@ static int emit_uniform(struct zm_ipwalk *w, const struct zm_frame *f, unsigned 
 		size_t l = label_put(w, d, name);
 		memcpy(name + l, owner, owner_len);
 		set_digit(w, a, depth, d);
-		int rc = emit_uniform(w, &sub, d, a, name, l + owner_len, v);
+		int rc = emit_uniform(w, &sub, d, a, name, l + owner_len, id, up0, v);
 		if (rc != 0)
 			return rc;
 	}
@@ -535,7 +553,7 @@ static int emit_child(struct zm_ipwalk *w, struct zm_frame *f, unsigned c, const
 	memcpy(addr, f->addr, sizeof(addr));
 	set_digit(w, addr, f->depth, c);
 	f->exists = true;
-	return emit_uniform(w, f, c, addr, owner, l + f->owner_len, v);
+	return emit_uniform(w, f, c, addr, owner, l + f->owner_len, f->owner_id, f->parent_id, v);
 }
 
 /* The most common answer among the children that are not frames (all listed). */
@@ -620,6 +638,7 @@ static int frame_finish(struct zm_ipwalk *w, struct zm_frame *f)
 		majority(w, f, &vin, untouched, &wv);
 		memcpy(owner + 2, f->owner, f->owner_len);
 		f->exists = true;
+		hint(w->run, owner, f->owner_len + 2, f->owner_id, f->parent_id);
 		rc = zm_emit_val(w->run, owner, f->owner_len + 2, &wv, "", NULL, false);
 	} else if (untouched > 0 && !zm_val_none(&vin, w->run->nmembers)) {
 		for (unsigned c = 0; c < w->fanout && rc == 0; c++)
@@ -687,6 +706,8 @@ static void frame_push(struct zm_ipwalk *w, unsigned c)
 		f->owner_len = label_put(w, c, f->owner);
 		memcpy(f->owner + f->owner_len, p->owner, p->owner_len);
 		f->owner_len += p->owner_len;
+		f->owner_id = zm_suffix_id_new();
+		f->parent_id = p->owner_id;
 	}
 	for (unsigned s = 0; s < w->nsrc; s++)
 		f->inh[s] = slot_src(w, p, c, s);
@@ -881,6 +902,8 @@ static int walk_run(struct zm_ipwalk *w)
 	int test, rc;
 
 	w->frames[0].owner_len = 0;
+	w->frames[0].owner_id = zm_suffix_id_new();
+	w->frames[0].parent_id = 0;
 	w->frames[0].depth = 0;
 	w->frames[0].wild_ok = false;
 	filter_root(w);

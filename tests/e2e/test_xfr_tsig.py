@@ -39,7 +39,7 @@ MAC_SIZE = {"hmac-md5": 16, "hmac-sha1": 20, "hmac-sha224": 28, "hmac-sha256": 3
             "hmac-sha384": 48, "hmac-sha512": 64}
 BADSIG, BADKEY, BADTIME = 16, 17, 18
 NOTAUTH = 9
-N_ENTRIES = 3000  # enough records for several 32 KiB transfer messages
+N_ENTRIES = 3000  # enough records for several 16 KiB transfer messages
 REJECTED_SENT = [0]  # signed queries sent that the query path must turn away
 
 
