@@ -86,7 +86,10 @@ struct xfr_out {
 	uint8_t prev_from_end[DNS_MAX_LABELS]; /* each label's start, back from prev's end */
 	uint16_t prev_at[DNS_MAX_LABELS];      /* its offset in the message; 0: not pointable */
 	uint32_t prev_suffix_id[2];            /* its zonemap_rr.suffix_id; 0: none */
-	uint8_t buf[2 + XFR_MESSAGE_MAX];
+	/* finished messages (each after its two length bytes) waiting to be sent in one
+	 * write, then the one being filled: a few messages per send call */
+	size_t out_len;
+	uint8_t buf[4 * (2 + XFR_MESSAGE_MAX)];
 };
 
 static int send_all(int fd, const uint8_t *p, size_t n)
@@ -108,7 +111,7 @@ static void msg_begin(struct xfr_out *o, int rcode)
 {
 	const struct xfr_job *j = o->job;
 
-	wire_out_init(&o->w, o->buf + 2, XFR_MESSAGE_MAX - o->tsig_reserve);
+	wire_out_init(&o->w, o->buf + o->out_len + 2, XFR_MESSAGE_MAX - o->tsig_reserve);
 	wire_put_u16(&o->w, j->q.id);
 	wire_put_u16(&o->w, (uint16_t)(DNS_F_QR | DNS_F_AA | (j->q.flags & 0x7800) | rcode));
 	wire_put_u16(&o->w, 1);
@@ -128,6 +131,18 @@ static const uint8_t *prev_label(const struct xfr_out *o, unsigned i)
 	return o->prev + sizeof(o->prev) - o->prev_from_end[i];
 }
 
+/* Sends the finished messages. */
+static int msg_send(struct xfr_out *o)
+{
+	size_t n = o->out_len;
+
+	o->out_len = 0;
+	if (atomic_load(&o->job->srv->stopping))
+		return DNSBL_EIO; /* dnsbld is stopping: the secondary retries later */
+	return send_all(o->job->fd, o->buf, n);
+}
+
+/* Finishes the message (signed with the transfer's key), to be sent with msg_send. */
 static int msg_flush(struct xfr_out *o)
 {
 	wire_set_u16(&o->w, 6, o->ancount);
@@ -139,13 +154,14 @@ static int msg_flush(struct xfr_out *o)
 	}
 	size_t n = o->w.pos;
 
-	o->buf[0] = (uint8_t)(n >> 8);
-	o->buf[1] = (uint8_t)n;
+	o->buf[o->out_len] = (uint8_t)(n >> 8);
+	o->buf[o->out_len + 1] = (uint8_t)n;
+	o->out_len += n + 2;
 	o->messages++;
 	o->bytes += n + 2;
-	if (atomic_load(&o->job->srv->stopping))
-		return DNSBL_EIO; /* dnsbld is stopping: the secondary retries later */
-	return send_all(o->job->fd, o->buf, n + 2);
+	if (o->out_len + 2 + XFR_MESSAGE_MAX <= sizeof(o->buf))
+		return 0; /* room for another: sent with it */
+	return msg_send(o);
 }
 
 /* Writes the first labels of owner, owner[0..n), then a pointer to tail, which
@@ -194,8 +210,10 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len,
 
 	if (hinted && hint_path(o, owner_len, suffix_id, suffix_at, 0, &tail)) {
 		const uint8_t *first = prev_label(o, 0);
-		if (first[0] == owner[0] && memcmp(first + 1, owner + 1, owner[0]) == 0 &&
-		    o->prev_at[0] != 0) {
+		bool same = first[0] == owner[0] && o->prev_at[0] != 0;
+		for (size_t i = 1; same && i <= owner[0]; i++) /* a short label: no call */
+			same = first[i] == owner[i];
+		if (same) {
 			wire_put_ptr(&o->w, o->prev_at[0]); /* the A and TXT of one name */
 			return;
 		}
@@ -515,8 +533,9 @@ static void *xfr_main(void *arg)
 			tsig_signer_start(&o->signer, o->tsig, j->key, &j->tsig);
 			o->tsig_reserve = tsig_rr_size_max(j->key);
 		}
-		if (rc == 0)
-			rc = serve(j, o, r);
+		o->out_len = 0;
+		if (rc == 0 && (rc = serve(j, o, r)) >= 0)
+			rc = msg_send(o);
 		store_reader_end(r);
 	}
 	if (rc < 0)

@@ -126,8 +126,11 @@ static bool prefix_has(const uint8_t *addr, unsigned bits, const struct entry_ke
 {
 	unsigned full = bits / 8, rest = bits % 8;
 
-	if (p->len < bits || memcmp(addr, p->addr, full) != 0)
+	if (p->len < bits)
 		return false;
+	for (unsigned i = 0; i < full; i++) /* inline: called for every entry placed */
+		if (addr[i] != p->addr[i])
+			return false;
 	return rest == 0 || ((addr[full] ^ p->addr[full]) & (0xff << (8 - rest))) == 0;
 }
 

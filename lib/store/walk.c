@@ -13,13 +13,7 @@ struct walk_head {
 	MDB_cursor *cur;
 	bool live;
 	MDB_val k, v;
-};
-
-struct store_walk {
-	uint16_t zid;
-	uint8_t family;
-	unsigned n;
-	struct walk_head heads[129];
+	uint64_t hi, lo; /* an IP key's address as numbers, for the merge (head_place) */
 };
 
 /* Whether key k is zone zid's, of family, and (IP keys, len >= 0) of length len. */
@@ -32,6 +26,39 @@ static bool key_in(const MDB_val *k, uint16_t zid, uint8_t family, int len)
 		return false;
 	return len < 0 || kb[3] == (uint8_t)len;
 }
+
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Sets h's live flag from its cursor's key, and an IP key's numbers. */
+static void head_place(struct walk_head *h, int rc, uint16_t zid, uint8_t family, int len)
+{
+	h->live = rc == 0 && key_in(&h->k, zid, family, len);
+	h->hi = h->lo = 0;
+	if (!h->live || family == ADDR_FAMILY_NAME || h->k.mv_size < 4 + store_addr_bytes(family))
+		return;
+	const uint8_t *a = (const uint8_t *)h->k.mv_data + 4;
+	if (family == ADDR_FAMILY_V6) {
+		h->hi = load_be64(a);
+		h->lo = load_be64(a + 8);
+	} else {
+		h->hi = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3];
+		h->lo = 0;
+	}
+}
+
+struct store_walk {
+	uint16_t zid;
+	uint8_t family;
+	unsigned n;
+	struct walk_head heads[129];
+};
 
 /* Opens head h on txn at the first key of zone zid, family and length len (-1 for
  * names). */
@@ -48,7 +75,7 @@ static int head_open(MDB_txn *txn, MDB_dbi dbi, struct walk_head *h, uint16_t zi
 	rc = mdb_cursor_get(h->cur, &h->k, &h->v, MDB_SET_RANGE);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return map_mdb_error(rc, "walk");
-	h->live = rc == 0 && key_in(&h->k, zid, family, len);
+	head_place(h, rc, zid, family, len);
 	return 0;
 }
 
@@ -83,19 +110,13 @@ int store_walk_begin(struct store_reader *r, const struct store_zone *z, uint8_t
 static struct walk_head *head_first(struct store_walk *w)
 {
 	struct walk_head *best = NULL;
-	size_t nbytes = store_addr_bytes(w->family);
 
 	for (unsigned i = 0; i < w->n; i++) {
 		struct walk_head *h = &w->heads[i];
 		if (!h->live)
 			continue;
-		if (best == NULL) {
-			best = h;
-			continue;
-		}
-		const uint8_t *a = h->k.mv_data, *b = best->k.mv_data;
-		int c = memcmp(a + 4, b + 4, nbytes);
-		if (c < 0 || (c == 0 && a[3] < b[3]))
+		/* heads are in length order: on a tie the earlier (shorter) one stays */
+		if (best == NULL || h->hi < best->hi || (h->hi == best->hi && h->lo < best->lo))
 			best = h;
 	}
 	return best;
@@ -115,7 +136,7 @@ int store_walk_next(struct store_walk *w, struct entry_key *p, struct store_entr
 		int rc = mdb_cursor_get(h->cur, &h->k, &h->v, MDB_NEXT);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return map_mdb_error(rc, "walk");
-		h->live = rc == 0 && key_in(&h->k, w->zid, w->family, len);
+		head_place(h, rc, w->zid, w->family, len);
 		if (ok)
 			return 1; /* a key of another schema is skipped, never trusted */
 	}
@@ -140,7 +161,7 @@ int store_walk_seek(struct store_walk *w, const uint8_t *addr)
 		int rc = mdb_cursor_get(h->cur, &h->k, &h->v, MDB_SET_RANGE);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return map_mdb_error(rc, "walk seek");
-		h->live = rc == 0 && key_in(&h->k, w->zid, w->family, len);
+		head_place(h, rc, w->zid, w->family, len);
 	}
 	return 0;
 }
