@@ -599,6 +599,12 @@ def listed_a(port, qname, timeout=0.5):
     return r.rcode() == dns.rcode.NOERROR and bool(t.a_values(r))
 
 
+def mem_available():
+    """Bytes of memory the kernel says are available (MemAvailable)."""
+    m = re.search(r"^MemAvailable:\s+(\d+) kB", pathlib.Path("/proc/meminfo").read_text(), re.M)
+    return int(m.group(1)) * 1024 if m else 0
+
+
 def store_pages(dbdir):
     """(data.mdb bytes, pages used * page size, page size) of an LMDB directory."""
     out = run([MDB_STAT, "-e", dbdir], timeout=30).stdout
@@ -1093,12 +1099,17 @@ def report(R, a, mach):
               f"({db.mib(min(r['rss_anon_before'] for r in rr))}) | "
               f"{db.mib(max(x['RssFile'] for x in pk))} |")
         rps = {n: spread([r["rps"] for r in rr])[0] for n, rr in runs.items()}
-        rounds = [ratio(x["rps"], y["rps"]) for x, y in zip(runs["dnsbld"], runs["nsd"])]
-        s["ratio"] = ratio(rps["dnsbld"], rps["nsd"])
         p("")
-        p(f"- dnsbld/NSD records/s **{s['ratio']:.2f}** (per round "
-          f"{fmt_spread(rounds, digits=2)}); records per transfer "
-          f"{runs['dnsbld'][0]['records']:,} on both.")
+        if "nsd" in runs:
+            rounds = [ratio(x["rps"], y["rps"]) for x, y in zip(runs["dnsbld"], runs["nsd"])]
+            s["ratio"] = ratio(rps["dnsbld"], rps["nsd"])
+            p(f"- dnsbld/NSD records/s **{s['ratio']:.2f}** (per round "
+              f"{fmt_spread(rounds, digits=2)}); records per transfer "
+              f"{runs['dnsbld'][0]['records']:,} on both.")
+        elif s.get("nsd_skipped"):
+            p(f"- NSD not run: it would need about {db.mib(s['nsd_need'])} of memory "
+              f"({db.mib(s['mem_available'])} available); the goal line compares dnsbld "
+              "with NSD's records/s at the smaller set.")
     if "udp" in R:
         u = R["udp"]
         p("")
@@ -1329,9 +1340,21 @@ def main():
             tag = "v4-10m"
             d, srv, data, qfile, sample, zonefile, info = prepare_set(tag, big, a, work, tools,
                                                                       seed + 2)
-            servers = start_all(d, srv, zonefile, a, ("nsd",))
+            # NSD holds the zone in memory: about ten times its 1M peak, which this
+            # machine may not have (24 GiB: NSD at 10M needs about as much)
+            small = R["sets"].get(next(iter(R["sets"]), ""), {}).get("axfr", {})
+            nsd_1m = max((r["rss_peak"]["VmRSS"] for r in small.get("nsd", [])), default=0)
+            need = nsd_1m * big // max(1, a.entries) * 11 // 10
+            avail = mem_available()
+            want = ("nsd",) if need and need < avail else ()
+            if not want:
+                log(f"{tag}: NSD not started: it would need about {db.mib(need)} (its peak at "
+                    f"{a.entries:,} entries times {big // a.entries}), {db.mib(avail)} "
+                    "available; dnsbld's rate is compared with NSD's at the smaller set")
+            servers = start_all(d, srv, zonefile, a, want)
             axfr = axfr_step(tag, servers, a, info["store"][0], problems)
-            R["sets"][tag] = {"info": info, "axfr": axfr}
+            R["sets"][tag] = {"info": info, "axfr": axfr, "nsd_skipped": not want,
+                              "nsd_need": need, "mem_available": avail}
             stop_all(servers, problems)
             servers = {}
     except Done:
@@ -1386,12 +1409,17 @@ def goal_lines(R):
         rr = s["axfr"].get("dnsbld", [])
         if not rr:
             continue
-        nsd = s["axfr"].get("nsd", [])
+        nsd, where = s["axfr"].get("nsd", []), ""
+        if not nsd and s.get("nsd_skipped"):
+            for other, o in R["sets"].items():
+                if o["axfr"].get("nsd"):
+                    nsd, where = o["axfr"]["nsd"], f" at {other} (NSD not run at {tag})"
+                    break
         if nsd:
             ours = statistics.median(r["rps"] for r in rr)
             theirs = statistics.median(r["rps"] for r in nsd)
             goals.append((ours >= theirs, f"{tag}: dnsbld's AXFR {ours:,.0f} records/s >= "
-                          f"NSD's {theirs:,.0f} ({ours / theirs:.2f})"))
+                          f"NSD's {theirs:,.0f}{where} ({ours / theirs:.2f})"))
         grow = max(r["rss_peak"]["RssAnon"] - r["rss_anon_before"] for r in rr)
         goals.append((grow <= ANON_GROWTH_MAX,
                       f"{tag}: dnsbld's anonymous memory grows {db.mib(grow)} during an AXFR "
