@@ -196,6 +196,26 @@ static bool hint_path(const struct xfr_out *o, size_t owner_len, const uint32_t 
 	return *tail != 0;
 }
 
+/* How many bytes at the end owner and the previous owner share (8 at a time: names
+ * of IPv6 addresses are 64 bytes). */
+static size_t common_tail(const struct xfr_out *o, const uint8_t *owner, size_t owner_len)
+{
+	size_t max = owner_len < o->prev_len ? owner_len : o->prev_len, n = 0;
+	const uint8_t *a = owner + owner_len, *b = o->prev + sizeof(o->prev);
+
+	while (n + 8 <= max) {
+		uint64_t x, y;
+		memcpy(&x, a - n - 8, 8);
+		memcpy(&y, b - n - 8, 8);
+		if (x != y)
+			break;
+		n += 8;
+	}
+	while (n < max && a[-1 - (ptrdiff_t)n] == b[-1 - (ptrdiff_t)n])
+		n++;
+	return n;
+}
+
 /* Writes owner (relative labels, then a pointer to the apex in the question): the
  * labels it shares at its end with the previous owner become a pointer into that
  * owner's copy. With the walk's hints (zonemap_rr) a sibling of the previous owner,
@@ -205,7 +225,7 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len,
 {
 	uint8_t start[DNS_MAX_LABELS];
 	uint16_t at[DNS_MAX_LABELS], tail;
-	unsigned n = 0, shared = 0;
+	unsigned n = 0;
 	bool hinted = owner_len > 0 && suffix_at[0] == (size_t)owner[0] + 1;
 
 	if (hinted && hint_path(o, owner_len, suffix_id, suffix_at, 0, &tail)) {
@@ -227,45 +247,44 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len,
 		return;
 	}
 
-	/* the A and TXT of one name come one after the other: the whole name is shared */
-	if (owner_len > 0 && owner_len == o->prev_len && o->prev_labels > 0 && o->prev_at[0] != 0 &&
-	    memcmp(owner, prev_label(o, 0), owner_len) == 0) {
-		wire_put_ptr(&o->w, o->prev_at[0]);
-	} else {
-		for (size_t p = 0; p < owner_len && n < DNS_MAX_LABELS; p += (size_t)owner[p] + 1)
-			start[n++] = (uint8_t)p;
-		/* labels shared at the end, as long as the previous owner's copy is
-		 * pointable; siblings share all but their first label: one comparison */
-		if (n >= 2 && o->prev_labels == n && o->prev_at[1] != 0 &&
-		    owner_len - start[1] == o->prev_from_end[1] &&
-		    memcmp(owner + start[1], prev_label(o, 1), owner_len - start[1]) == 0)
-			shared = n - 1;
-		while (shared < n && shared < o->prev_labels) {
-			unsigned a = n - 1 - shared, b = o->prev_labels - 1 - shared;
-			const uint8_t *la = owner + start[a];
-			if (o->prev_at[b] == 0 ||
-			    memcmp(la, prev_label(o, b), (size_t)la[0] + 1) != 0)
+	/* the first label (from the front) whose rest of the name the previous owner
+	 * ends with, at a label of its own whose copy is pointable: a pointer from there */
+	size_t common = common_tail(o, owner, owner_len), p = 0;
+	int j = -1;
+	while (p < owner_len && n < DNS_MAX_LABELS) {
+		size_t from_end = owner_len - p;
+		for (unsigned k = 0; from_end <= common && k < o->prev_labels; k++) {
+			if (o->prev_from_end[k] < from_end)
 				break;
-			shared++;
+			if (o->prev_from_end[k] == from_end) {
+				j = o->prev_at[k] != 0 ? (int)k : -1;
+				break;
+			}
 		}
-		unsigned literal = n - shared;
-		for (unsigned i = 0; i < literal; i++) {
-			size_t off = o->w.pos;
-			at[i] = off < 0x4000 ? (uint16_t)off : 0;
-			wire_put_bytes(&o->w, owner + start[i], (size_t)owner[start[i]] + 1);
-		}
-		for (unsigned i = literal; i < n; i++)
-			at[i] = o->prev_at[o->prev_labels - (n - i)];
-		wire_put_ptr(&o->w, shared > 0 ? at[literal] : DNS_HEADER_SIZE);
-		o->prev_len = owner_len;
-		if (owner_len > 0) { /* the apex (owner NULL) has no labels to remember */
-			memcpy(o->prev + sizeof(o->prev) - owner_len, owner, owner_len);
-			for (unsigned i = 0; i < n; i++)
-				o->prev_from_end[i] = (uint8_t)(owner_len - start[i]);
-			memcpy(o->prev_at, at, n * sizeof(at[0]));
-		}
-		o->prev_labels = n;
+		if (j >= 0)
+			break;
+		start[n++] = (uint8_t)p;
+		p += (size_t)owner[p] + 1;
 	}
+	for (unsigned i = 0; i < n; i++) {
+		size_t off = o->w.pos;
+		at[i] = off < 0x4000 ? (uint16_t)off : 0;
+		wire_put_bytes(&o->w, owner + start[i], (size_t)owner[start[i]] + 1);
+	}
+	wire_put_ptr(&o->w, j >= 0 ? o->prev_at[j] : DNS_HEADER_SIZE);
+	/* the previous owner becomes this one: its shared labels move behind the new */
+	unsigned kept = j >= 0 ? o->prev_labels - (unsigned)j : 0;
+	if (kept > 0 && (unsigned)j != n) {
+		memmove(o->prev_from_end + n, o->prev_from_end + j, kept);
+		memmove(o->prev_at + n, o->prev_at + j, kept * sizeof(o->prev_at[0]));
+	}
+	for (unsigned i = 0; i < n; i++) {
+		o->prev_from_end[i] = (uint8_t)(owner_len - start[i]);
+		o->prev_at[i] = at[i];
+	}
+	memcpy(o->prev + sizeof(o->prev) - owner_len, owner, p);
+	o->prev_len = owner_len;
+	o->prev_labels = n + kept;
 	o->prev_suffix_id[0] = hinted ? suffix_id[0] : 0;
 	o->prev_suffix_id[1] = hinted && suffix_at[1] == suffix_at[0] + owner[suffix_at[0]] + 1
 				       ? suffix_id[1] : 0;
