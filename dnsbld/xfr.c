@@ -282,7 +282,8 @@ static void put_owner(struct xfr_out *o, const uint8_t *owner, size_t owner_len,
 		o->prev_from_end[i] = (uint8_t)(owner_len - start[i]);
 		o->prev_at[i] = at[i];
 	}
-	memcpy(o->prev + sizeof(o->prev) - owner_len, owner, p);
+	if (p > 0) /* the apex (owner NULL) has no labels to keep */
+		memcpy(o->prev + sizeof(o->prev) - owner_len, owner, p);
 	o->prev_len = owner_len;
 	o->prev_labels = n + kept;
 	o->prev_suffix_id[0] = hinted ? suffix_id[0] : 0;
