@@ -394,11 +394,12 @@ def dnsbld_server(srv, name="dnsbld"):
     return p
 
 
-def nsd_server(d, zonefile, port):
-    """Spawns NSD in directory d as the primary of zonefile on 127.0.0.1:port."""
+def nsd_spawn(d, port, name, server_lines, zone_lines):
+    """Spawns NSD in directory d on 127.0.0.1:port, unprivileged-style (no chroot, no
+    user change, no database file, no rate limit, no remote control), with the extra
+    server: lines and the zone: lines given."""
     d.mkdir(exist_ok=True)
     conf = d / "nsd.conf"
-    # unprivileged-style: no chroot, no user change, no database file, no rate limit
     conf.write_text(f"""server:
   ip-address: 127.0.0.1@{port}
   port: {port}
@@ -413,17 +414,20 @@ def nsd_server(d, zonefile, port):
   logfile: "{d}/nsd.log"
   server-count: 1
   rrl-ratelimit: 0
-  verbosity: 1
-remote-control:
+{server_lines}remote-control:
   control-enable: no
 zone:
   name: {ZONE}
-  zonefile: "{zonefile}"
-  provide-xfr: 127.0.0.1 NOKEY
-""")
-    p = db.Proc("nsd", port)
+{zone_lines}""")
+    p = db.Proc(name, port)
     p.spawn([NSD, "-d", "-c", conf], d / "nsd.out")
     return p
+
+
+def nsd_server(d, zonefile, port):
+    """Spawns NSD in directory d as the primary of zonefile on 127.0.0.1:port."""
+    return nsd_spawn(d, port, "nsd", "  verbosity: 1\n",
+                     f'  zonefile: "{zonefile}"\n  provide-xfr: 127.0.0.1 NOKEY\n')
 
 
 def knot_conf(d, port, zone_lines):
@@ -491,38 +495,13 @@ zone:
 
 def nsd_secondary(d, port, primary_port):
     """Spawns NSD in directory d as a secondary of the dnsbld on primary_port that takes
-    its NOTIFYs (unprivileged, as tests/e2e/secondaries.py's: no zone file written, a
-    transfer served at once rather than batched)."""
-    d.mkdir(exist_ok=True)
-    conf = d / "nsd.conf"
-    conf.write_text(f"""server:
-  ip-address: 127.0.0.1@{port}
-  port: {port}
-  username: ""
-  chroot: ""
-  database: ""
-  zonesdir: "{d}"
-  pidfile: "{d}/nsd.pid"
-  xfrdfile: "{d}/xfrd.state"
-  zonelistfile: "{d}/zone.list"
-  xfrdir: "{d}"
-  logfile: "{d}/nsd.log"
-  verbosity: 2
-  server-count: 1
-  rrl-ratelimit: 0
-  xfrd-reload-timeout: 0
-  zonefiles-write: 0
-remote-control:
-  control-enable: no
-zone:
-  name: {ZONE}
-  zonefile: "{d}/secondary.zone"
-  request-xfr: 127.0.0.1@{primary_port} NOKEY
-  allow-notify: 127.0.0.1 NOKEY
-""")
-    p = db.Proc("nsd-secondary", port)
-    p.spawn([NSD, "-d", "-c", conf], d / "nsd.out")
-    return p
+    its NOTIFYs (as tests/e2e/secondaries.py's: no zone file written, a transfer served
+    at once rather than batched)."""
+    return nsd_spawn(d, port, "nsd-secondary",
+                     "  verbosity: 2\n  xfrd-reload-timeout: 0\n  zonefiles-write: 0\n",
+                     f'  zonefile: "{d}/secondary.zone"\n'
+                     f"  request-xfr: 127.0.0.1@{primary_port} NOKEY\n"
+                     "  allow-notify: 127.0.0.1 NOKEY\n")
 
 
 SECONDARIES = ("knot", "nsd")           # the change step's, in turn for each size
